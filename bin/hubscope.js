@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Installed as `hubscope`. Runs the compiled CLI (npm install builds dist/).
+import { runCli } from '../dist/main/cli/index.js';
+
+runCli(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(`hubscope: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);
