@@ -1,9 +1,10 @@
 // `hubscope` command-line entry: routes argv to one subcommand module.
 // Each subcommand lives in its own file and is registered in COMMANDS below.
 import { UsageError, type CliCommand } from './command.js';
+import { serveCommand } from './serve.js';
 import { versionCommand } from './version.js';
 
-const COMMANDS: CliCommand[] = [versionCommand];
+const COMMANDS: CliCommand[] = [serveCommand, versionCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

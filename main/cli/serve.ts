@@ -1,0 +1,81 @@
+import { parseArgs } from 'node:util';
+import { startHttpBridge } from '../bridge/http-bridge.js';
+import { startCore } from '../core/hubscope-core.js';
+import { rendererDist } from '../paths.js';
+import { UsageError, type CliCommand } from './command.js';
+
+const USAGE = `Usage: hubscope serve [--host 127.0.0.1] [--port 7400] [--token T]
+
+Runs HubScope's services headless and serves the UI to a browser: the built
+renderer over HTTP and the same contract the desktop app uses over WebSocket.
+
+Options:
+  --host ADDR    Address to bind (default 127.0.0.1). Any non-loopback address
+                 requires an access token, which is generated and printed.
+  --port N       TCP port (default 7400; 0 picks a free port).
+  --token T      Use this access token instead of a generated one (non-loopback only).
+  --json         Print the startup line as JSON ({"url", "host", "port", "token"}).
+  -h, --help     Show this help.`;
+
+export function parsePort(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) > 65535) {
+    throw new UsageError(`--port must be a whole number from 0 to 65535, not "${text}".`);
+  }
+  return Number(text);
+}
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'Run HubScope headless and serve the UI to a browser',
+  usage: USAGE,
+  async run(args) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          host: { type: 'string', default: '127.0.0.1' },
+          port: { type: 'string' },
+          token: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        },
+        strict: true,
+      }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const port = parsePort(values.port, 7400);
+    if (values.token !== undefined && values.token.length < 16) {
+      throw new UsageError('--token must be at least 16 characters.');
+    }
+    const core = await startCore({ shell: 'browser' });
+    const bridge = await startHttpBridge(core, {
+      host: values.host,
+      port,
+      staticRoot: rendererDist(),
+      ...(values.token !== undefined ? { token: values.token } : {}),
+    }).catch(async (err: NodeJS.ErrnoException) => {
+      await core.close();
+      if (err.code === 'EADDRINUSE')
+        throw new Error(`port ${port} on ${values.host} is in use; pick another with --port.`);
+      throw err;
+    });
+
+    if (values.json) {
+      console.log(JSON.stringify({ url: bridge.url, host: bridge.host, port: bridge.port, token: bridge.token }));
+    } else {
+      console.log(`HubScope is serving at ${bridge.url}`);
+      if (bridge.token) console.log("Anyone with this URL (it holds the access token) can see this machine's data.");
+    }
+
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await bridge.close();
+    await core.close();
+    return 0;
+  },
+};

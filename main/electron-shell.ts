@@ -1,0 +1,84 @@
+// The desktop shell: the ONE module in main/ that imports electron. It starts the
+// same services as `hubscope serve`, answers the renderer over IPC and forwards
+// topic changes; everything else lives in plain Node modules.
+import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { IPC_EVENT, IPC_INVOKE } from '../preload/contract.js';
+import { startCore, type HubScopeCore } from './core/hubscope-core.js';
+import { packageRoot, rendererDist } from './paths.js';
+
+const indexHtml = join(rendererDist(), 'index.html');
+const rendererOrigin = pathToFileURL(rendererDist()).href;
+let core: HubScopeCore | undefined;
+
+// A failure in a service must never take the window down with it.
+process.on('uncaughtException', (err) => console.error('HubScope main process error:', err));
+process.on('unhandledRejection', (err) => console.error('HubScope main process rejection:', err));
+
+function createWindow(): void {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 800,
+    minHeight: 500,
+    title: 'HubScope',
+    show: false,
+    webPreferences: {
+      preload: join(packageRoot(), 'dist', 'preload', 'electron-preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      spellcheck: false,
+    },
+  });
+  // No remote content: no new windows, no navigation away from the bundled UI.
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!url.startsWith(rendererOrigin)) event.preventDefault();
+  });
+  win.once('ready-to-show', () => win.show());
+  void win.loadFile(indexHtml);
+}
+
+async function main(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  await app.whenReady();
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+
+  core = await startCore({ shell: 'electron' });
+  const running = core;
+  ipcMain.handle(IPC_INVOKE, (event, method, params) => {
+    if (!event.senderFrame?.url.startsWith(rendererOrigin)) {
+      return {
+        ok: false,
+        error: { code: 'BAD_REQUEST', message: "Requests are only accepted from HubScope's own UI." },
+      };
+    }
+    return running.router.handle(method, params);
+  });
+  running.bus.subscribe((topic, value) => {
+    for (const win of BrowserWindow.getAllWindows()) {
+      if (!win.isDestroyed() && !win.webContents.isDestroyed()) win.webContents.send(IPC_EVENT, topic, value);
+    }
+  });
+
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', () => {
+    void core?.close();
+  });
+}
+
+main().catch((err: Error) => {
+  dialog.showErrorBox('HubScope could not start', err.message);
+  app.exit(1);
+});

@@ -1,0 +1,2 @@
+// Whether the renderer can currently reach main (always true over IPC).
+export const connection = $state({ connected: false });
