@@ -12,3 +12,13 @@ export function routeFromHash(hash: string): RouteId {
   const id = hash.replace(/^#\/?/, '').split('/')[0];
   return ROUTES.find((r) => r.id === id)?.id ?? 'channels';
 }
+
+/** The part after the view, e.g. the segment name in #/datablocks/lab.demo.counter. */
+export function routeParam(hash: string): string | null {
+  const rest = hash.replace(/^#\/?/, '').split('/').slice(1).join('/');
+  return rest ? decodeURIComponent(rest) : null;
+}
+
+export function datablockHref(name: string): string {
+  return `#/datablocks/${encodeURIComponent(name)}`;
+}
