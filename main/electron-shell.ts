@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IPC_EVENT, IPC_INVOKE } from '../preload/contract.js';
 import { startCore, type HubScopeCore } from './core/hubscope-core.js';
+import { parseServiceArgs } from './core/options.js';
 import { packageRoot, rendererDist } from './paths.js';
 
 const indexHtml = join(rendererDist(), 'index.html');
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
   await app.whenReady();
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
 
-  core = await startCore({ shell: 'electron' });
+  // argv: [electron, app path, ...options given after `npm start --`]
+  core = await startCore({ shell: 'electron', services: parseServiceArgs(process.argv.slice(2)) });
   const running = core;
   ipcMain.handle(IPC_INVOKE, (event, method, params) => {
     if (!event.senderFrame?.url.startsWith(rendererOrigin)) {

@@ -1,10 +1,25 @@
 // `hubscope` command-line entry: routes argv to one subcommand module.
 // Each subcommand lives in its own file and is registered in COMMANDS below.
+import { brokerCommand } from './broker.js';
+import { findCommand } from './find.js';
 import { UsageError, type CliCommand } from './command.js';
+import { demoCommand } from './demo.js';
+import { discoveryCommand } from '../discovery/cli-command.js';
+import { inspectCommand } from './inspect.js';
+import { lsCommand } from './ls.js';
 import { serveCommand } from './serve.js';
 import { versionCommand } from './version.js';
 
-const COMMANDS: CliCommand[] = [serveCommand, versionCommand];
+const COMMANDS: CliCommand[] = [
+  brokerCommand,
+  demoCommand,
+  discoveryCommand,
+  findCommand,
+  inspectCommand,
+  lsCommand,
+  serveCommand,
+  versionCommand,
+];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

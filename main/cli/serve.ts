@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { startHttpBridge } from '../bridge/http-bridge.js';
 import { startCore } from '../core/hubscope-core.js';
+import { SERVICE_OPTION_SPECS, SERVICE_OPTIONS_HELP, serviceOptionsFrom } from '../core/options.js';
 import { rendererDist } from '../paths.js';
 import { UsageError, type CliCommand } from './command.js';
 
-const USAGE = `Usage: hubscope serve [--host 127.0.0.1] [--port 7400] [--token T]
+const USAGE = `Usage: hubscope serve [--host 127.0.0.1] [--port 7400] [--token T] [service options]
 
 Runs HubScope's services headless and serves the UI to a browser: the built
 renderer over HTTP and the same contract the desktop app uses over WebSocket.
@@ -14,8 +15,10 @@ Options:
                  requires an access token, which is generated and printed.
   --port N       TCP port (default 7400; 0 picks a free port).
   --token T      Use this access token instead of a generated one (non-loopback only).
-  --json         Print the startup line as JSON ({"url", "host", "port", "token"}).
-  -h, --help     Show this help.`;
+  --json         Print the startup line as JSON ({"url", "host", "port", "token", "broker", "discoveryDir"}).
+  -h, --help     Show this help.
+
+${SERVICE_OPTIONS_HELP}`;
 
 export function parsePort(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -39,6 +42,7 @@ export const serveCommand: CliCommand = {
           port: { type: 'string' },
           token: { type: 'string' },
           json: { type: 'boolean', default: false },
+          ...SERVICE_OPTION_SPECS,
         },
         strict: true,
       }));
@@ -49,7 +53,8 @@ export const serveCommand: CliCommand = {
     if (values.token !== undefined && values.token.length < 16) {
       throw new UsageError('--token must be at least 16 characters.');
     }
-    const core = await startCore({ shell: 'browser' });
+    const services = serviceOptionsFrom(values);
+    const core = await startCore({ shell: 'browser', services });
     const bridge = await startHttpBridge(core, {
       host: values.host,
       port,
@@ -62,10 +67,24 @@ export const serveCommand: CliCommand = {
       throw err;
     });
 
+    const broker = core.bus.latest('broker');
+    const discoveryDir = services.discovery?.dir ?? null;
     if (values.json) {
-      console.log(JSON.stringify({ url: bridge.url, host: bridge.host, port: bridge.port, token: bridge.token }));
+      console.log(
+        JSON.stringify({
+          url: bridge.url,
+          host: bridge.host,
+          port: bridge.port,
+          token: bridge.token,
+          broker: broker?.endpoint ?? null,
+          discoveryDir,
+        }),
+      );
     } else {
       console.log(`HubScope is serving at ${bridge.url}`);
+      if (broker?.endpoint) console.log(`MessageHub broker (${broker.mode}): ${broker.endpoint}`);
+      if (broker?.error) console.log(`MessageHub broker problem: ${broker.error}`);
+      if (discoveryDir) console.log(`Discovery directory: ${discoveryDir}`);
       if (bridge.token) console.log("Anyone with this URL (it holds the access token) can see this machine's data.");
     }
 

@@ -1,15 +1,25 @@
-// HubScope's services behind the contract: started once by whichever shell runs
-// (Electron, or `hubscope serve`), answering requests through one Router and
-// pushing topic changes through one TopicBus.
+// HubScope's services behind the contract, started once by whichever shell runs
+// (Electron, or `hubscope serve`): the DataBlock monitor, the broker link, the
+// discovery watcher, and the aggregation that merges them into the UI's topics.
+// Requests are answered through one Router; changes are pushed through one TopicBus.
 import { hostname } from 'node:os';
-import type { AppInfo, BrokerStatus, DiscoveryStatus } from '../../preload/contract.js';
+import { ApiError, CONTRACT_VERSION, type AppInfo } from '../../preload/contract.js';
 import { createRouter, noParams, type Router } from '../bridge/router.js';
 import { VERSION } from '../version.js';
-import { CONTRACT_VERSION, ApiError } from '../../preload/contract.js';
+import { BROKER_OFF, BrokerLink } from './broker-link.js';
+import { channelRows } from './channel-rows.js';
+import { DataBlockMonitor } from './datablock-monitor.js';
+import { DISCOVERY_OFF, DiscoveryLink } from './discovery-link.js';
+import { inspectDataBlock, MAX_RECORDS } from './inspect-datablock.js';
+import type { ServiceOptions } from './options.js';
+import { lookUpSchema } from './schema-lookup.js';
 import { TopicBus } from './topic-bus.js';
 
 export interface CoreOptions {
   shell: AppInfo['shell'];
+  services: ServiceOptions;
+  /** Where segments are listed (default /dev/shm); tests point it elsewhere. */
+  shmDir?: string;
 }
 
 export interface HubScopeCore {
@@ -27,54 +37,76 @@ function nativeVersion(): Promise<string | null> {
 }
 
 export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
+  const { services } = options;
   const bus = new TopicBus();
   const info: AppInfo = {
     version: VERSION,
     contractVersion: CONTRACT_VERSION,
-    nativeVersion: await nativeVersion().catch(() => null),
+    nativeVersion: await nativeVersion(),
     shell: options.shell,
     platform: process.platform,
     hostname: hostname(),
     pid: process.pid,
-    discoveryDir: null,
+    discoveryDir: services.discovery?.dir ?? null,
   };
 
-  const brokerOff: BrokerStatus = {
-    mode: 'off',
-    endpoint: null,
-    connection: 'off',
-    rttMs: null,
-    bootId: null,
-    startedAt: null,
-    uptimeMs: null,
-    clients: null,
-    channels: [],
-    schemas: [],
-    error: null,
-  };
-  const discoveryOff: DiscoveryStatus = {
-    dir: null,
-    mode: 'off',
-    pollIntervalMs: null,
-    suggestPolling: null,
-    entries: [],
-    brokers: [],
-    problems: [],
-  };
-  bus.publish('channels', []);
-  bus.publish('datablocks', []);
-  bus.publish('broker', brokerOff);
-  bus.publish('discovery', discoveryOff);
+  const monitor = new DataBlockMonitor(options.shmDir);
+  const discovery = services.discovery ? new DiscoveryLink(services.discovery, () => changed('discovery')) : null;
+  const broker = new BrokerLink(services.broker, services.discovery?.dir ?? null, () => changed('broker'));
+
+  // Changes arrive from three sources at their own pace; the channel rows are
+  // recomputed once per event-loop turn however many arrived.
+  let channelsDue = false;
+  function changed(what: 'discovery' | 'broker' | 'datablocks'): void {
+    if (what === 'discovery' && discovery) bus.publish('discovery', discovery.status());
+    if (what === 'broker') bus.publish('broker', broker.status());
+    if (what === 'datablocks') bus.publish('datablocks', monitor.current());
+    if (channelsDue) return;
+    channelsDue = true;
+    setImmediate(() => {
+      channelsDue = false;
+      bus.publish(
+        'channels',
+        channelRows({
+          broker: broker.channels(),
+          brokerEndpoint: broker.status().endpoint,
+          files: discovery?.entries() ?? [],
+          segments: monitor.segments(),
+          datablocks: monitor.current(),
+        }),
+      );
+    });
+  }
+
+  bus.publish('broker', BROKER_OFF);
+  bus.publish('discovery', discovery ? { ...DISCOVERY_OFF, dir: discovery.dir } : DISCOVERY_OFF);
+  monitor.sample();
+  changed('datablocks');
+  // Discovery first: the embedded broker publishes its endpoint file into that directory.
+  await discovery?.start();
+  await broker.start();
+
+  const sampler = setInterval(() => {
+    monitor.sample();
+    changed('datablocks');
+    // Staleness of descriptor files changes with time alone.
+    if (discovery) changed('discovery');
+  }, services.sampleIntervalMs);
 
   const router = createRouter(
     {
       'app.info': () => info,
       'channels.get': () => bus.latest('channels') ?? [],
       'datablocks.get': () => bus.latest('datablocks') ?? [],
-      'broker.get': () => bus.latest('broker') ?? brokerOff,
-      'discovery.get': () => bus.latest('discovery') ?? discoveryOff,
-      'datablock.inspect': (params) => {
-        throw new ApiError('UNAVAILABLE', `Inspecting ${params.name} is not available yet.`);
+      'broker.get': () => bus.latest('broker') ?? BROKER_OFF,
+      'discovery.get': () => bus.latest('discovery') ?? DISCOVERY_OFF,
+      'datablock.inspect': async ({ name, records, schemaPath }) => {
+        const schema = await lookUpSchema(name, schemaPath, {
+          files: discovery?.entries() ?? [],
+          brokerChannels: broker.channels(),
+          hub: broker.client,
+        });
+        return inspectDataBlock(name, records ?? 16, schema);
       },
     },
     {
@@ -83,13 +115,7 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
       'datablocks.get': noParams,
       'broker.get': noParams,
       'discovery.get': noParams,
-      'datablock.inspect': (params) => {
-        const p = params as { name?: unknown; records?: unknown; schemaPath?: unknown } | null;
-        if (!p || typeof p.name !== 'string' || p.name.length === 0 || p.name.length > 255) {
-          throw new ApiError('BAD_REQUEST', 'datablock.inspect needs a segment name (1 to 255 characters).');
-        }
-        return { name: p.name };
-      },
+      'datablock.inspect': checkInspectParams,
     },
   );
 
@@ -97,6 +123,31 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
     router,
     bus,
     info: () => info,
-    async close() {},
+    async close() {
+      clearInterval(sampler);
+      monitor.close();
+      await Promise.all([discovery?.close(), broker.close()]);
+    },
   };
+}
+
+function checkInspectParams(params: unknown): { name: string; records?: number; schemaPath?: string } {
+  const p = params as { name?: unknown; records?: unknown; schemaPath?: unknown } | null;
+  if (!p || typeof p.name !== 'string' || p.name.length === 0 || p.name.length > 255) {
+    throw new ApiError('BAD_REQUEST', 'datablock.inspect needs a segment name (1 to 255 characters).');
+  }
+  const out: { name: string; records?: number; schemaPath?: string } = { name: p.name };
+  if (p.records !== undefined) {
+    if (!Number.isInteger(p.records) || (p.records as number) < 1 || (p.records as number) > MAX_RECORDS) {
+      throw new ApiError('BAD_REQUEST', `records must be a whole number from 1 to ${MAX_RECORDS}.`);
+    }
+    out.records = p.records as number;
+  }
+  if (p.schemaPath !== undefined) {
+    if (typeof p.schemaPath !== 'string' || !p.schemaPath.endsWith('.json')) {
+      throw new ApiError('BAD_REQUEST', 'schemaPath must be the path of a schema file ending in .json.');
+    }
+    out.schemaPath = p.schemaPath;
+  }
+  return out;
 }

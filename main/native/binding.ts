@@ -4,9 +4,85 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 
+/**
+ * A mapped segment (native/src/segment.cc). Offsets are byte offsets from the
+ * start of the segment; every access is bounds-checked and guarded against
+ * SIGBUS (a truncated segment throws an Error instead of killing the process).
+ * Data is always copied into JS-owned memory.
+ */
+export interface NativeSegment {
+  /** Bytes mapped (the file size when it was opened). */
+  size(): number;
+  /** fstat of the open descriptor: notices truncation/growth; compare ino with the name's to notice replacement. */
+  fileInfo(): { size: number; ino: number; dev: number; nlink: number };
+  /** Unmaps and closes; later calls throw. Idempotent. */
+  close(): void;
+  /** Copies `length` bytes at `offset` into dest[destOffset..]. */
+  read(offset: number, length: number, dest: Uint8Array, destOffset: number): void;
+  /** Copies src into the mapping at `offset` (writable segments only). */
+  write(offset: number, src: Uint8Array): void;
+  /**
+   * Spec section 5 consistent copy: state/generation of the 64-byte entry at
+   * `stateOffset` are acquire-loaded before and after copying `length` bytes at
+   * `slotOffset` then `cksLength` bytes at `cksOffset` into dest[destOffset..].
+   * Returns the slot's write_generation if consistent, -1 if not COMMITTED or changed.
+   */
+  snapshot(
+    stateOffset: number,
+    slotOffset: number,
+    length: number,
+    cksOffset: number,
+    cksLength: number,
+    dest: Uint8Array,
+    destOffset: number,
+  ): number;
+  /** Sets the validated ring geometry latest() uses (throws if it does not fit the mapping). */
+  setRing(offRw: number, offCks: number, offRing: number, capacity: number, stride: number): void;
+  /** Binds the Uint8Array latest() copies into (held by a strong reference until rebound or closed). */
+  bindDest(dest: Uint8Array): void;
+  /** Opaque handle for NativeBinding.latest(). */
+  readonly ring: SegmentRing;
+  /** Acquire loads. */
+  load8(offset: number): number;
+  load32(offset: number): number;
+  load64(offset: number): bigint;
+  /** Sequentially consistent stores followed by a full fence (writable segments only). */
+  store8(offset: number, value: number): void;
+  store32(offset: number, value: number): void;
+  store64(offset: number, value: bigint): void;
+  /** Compare-and-swap; true when it swapped. */
+  cas64(offset: number, expected: bigint, desired: bigint): boolean;
+  /** Fetch-add modulo 2^64; returns the previous value. */
+  add64(offset: number, delta: bigint): bigint;
+}
+
+/** Opaque native handle of a segment's ring (an N-API external, not a buffer). */
+export type SegmentRing = { readonly __brand: 'SegmentRing' };
+
+/**
+ * How a segment is opened: "shm" (shm_open read-only), "file" (a plain file,
+ * read-only), "create" (new shm, O_EXCL, sized, read-write), "attach" (existing shm, read-write).
+ */
+export type SegmentMode = 'shm' | 'file' | 'create' | 'attach';
+
 /** What native/src/*.cc exports. Keep in step with Init() in addon.cc. */
 export interface NativeBinding {
   version(): string;
+  Segment: new (name: string, mode: SegmentMode, size?: number) => NativeSegment;
+  /** Regular files in `dir` whose first 4 bytes are the LE u32 `magic`. */
+  listShm(dir: string, magic: number): Array<{ name: string; size: number }>;
+  /** shm_unlink; false when the name did not exist. */
+  unlinkShm(name: string): boolean;
+  /**
+   * Hot path: the spec section 5 copy of the latest committed slot (commit_index,
+   * generation rule, state/generation re-check) into the segment's bound dest
+   * (stride bytes, then its 33-byte checksum entry). Returns the id, -1 when
+   * nothing is committed, -2 when every attempt raced the writer. Throws if the
+   * segment is closed or the bound buffer was detached or is too small.
+   */
+  latest(ring: SegmentRing): number;
+  /** CLOCK_MONOTONIC in nanoseconds. */
+  monotonicNs(): bigint;
 }
 
 let binding: NativeBinding | undefined;

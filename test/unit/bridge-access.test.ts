@@ -15,7 +15,10 @@ afterEach(async () => {
 });
 
 async function start(host = '127.0.0.1', token?: string): Promise<HttpBridge> {
-  core = await startCore({ shell: 'browser' });
+  core = await startCore({
+    shell: 'browser',
+    services: { broker: { mode: 'off' }, discovery: null, sampleIntervalMs: 1000 },
+  });
   bridge = await startHttpBridge(core, { host, port: 0, staticRoot: rendererDist(), ...(token ? { token } : {}) });
   return bridge;
 }

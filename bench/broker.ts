@@ -1,0 +1,346 @@
+// `npm run bench:broker`: MessageHub broker throughput and cost, written to
+// bench/results/broker.json.
+//  1. DISCOVER round trips with 1, 8 and 64 concurrent clients (one connection each,
+//     one outstanding request each), next to a bare ZeroMQ ROUTER/DEALER echo server
+//     doing the same number of round trips with the same frames.
+//  2. 10,000 channel registrations: time and broker RSS.
+//  3. 1,000 heartbeating registrations: broker CPU.
+// Brokers and the echo server run in child processes (this file with --serve-*), the
+// clients in this process, as in real use.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Dealer, Router } from 'zeromq';
+import { startBroker } from '../main/broker/broker.js';
+import { MessageHub } from '../main/hub/message-hub.js';
+import type { ProducerHandle } from '../main/hub/registrations.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CLIENT_COUNTS = [1, 8, 64];
+const ROUNDS = 3;
+const CONFIG = {
+  policy: 'RingBuffer',
+  syncPolicy: 'Latest_only',
+  capacity: 8,
+  pageSize: 4096,
+  slotSize: 64,
+  flexZoneSize: 0,
+} as const;
+
+// ------------------------------------------------------------------ child modes
+
+async function serveBroker(heartbeatMs: string): Promise<void> {
+  const broker = await startBroker({
+    heartbeatIntervalMs: Number(heartbeatMs),
+    rateLimit: { perSecond: 1e9, burst: 1e9 },
+  });
+  process.stdout.write(broker.endpoint + '\n');
+  process.on('SIGTERM', () => void broker.close().then(() => process.exit(0)));
+}
+
+async function serveEcho(): Promise<void> {
+  const router = new Router();
+  await router.bind('tcp://127.0.0.1:*');
+  process.stdout.write(router.lastEndpoint + '\n');
+  process.on('SIGTERM', () => process.exit(0));
+  for await (const frames of router) await router.send(frames);
+}
+
+// ------------------------------------------------------------------ helpers
+
+interface Server {
+  proc: ChildProcess;
+  endpoint: string;
+}
+
+function spawnServer(mode: string, ...args: string[]): Promise<Server> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split('\n')[0];
+      if (buf.includes('\n') && line) resolve({ proc, endpoint: line.trim() });
+    });
+    proc.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+}
+
+function stopServer(s: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (s.proc.exitCode !== null) return resolve();
+    s.proc.once('exit', () => resolve());
+    s.proc.kill('SIGTERM');
+  });
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : NaN;
+}
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+interface LoopResult {
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+function medianOf(rounds: LoopResult[]): LoopResult {
+  const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return {
+    reqPerSec: med(rounds.map((r) => r.reqPerSec)),
+    p50Ms: med(rounds.map((r) => r.p50Ms)),
+    p99Ms: med(rounds.map((r) => r.p99Ms)),
+  };
+}
+
+/** Runs `perClient` closed-loop round trips on each client concurrently. */
+async function closedLoop(
+  clients: number,
+  perClient: number,
+  roundTrip: (client: number) => Promise<void>,
+): Promise<LoopResult> {
+  const lat = new Float64Array(clients * perClient);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = 0; i < perClient; i++) {
+        const s = performance.now();
+        await roundTrip(c);
+        lat[c * perClient + i] = performance.now() - s;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  lat.sort();
+  return {
+    reqPerSec: Math.round(lat.length / elapsed),
+    p50Ms: round(percentile(lat, 50)),
+    p99Ms: round(percentile(lat, 99)),
+  };
+}
+
+// ------------------------------------------------------------------ phases
+
+async function discoveryPhase(): Promise<Array<Record<string, number>>> {
+  const broker = await spawnServer('--serve-broker', '2000');
+  const echo = await spawnServer('--serve-echo');
+  const owner = new MessageHub({ endpoint: broker.endpoint, clientName: 'bench-producer' });
+  await owner.registerProducer({
+    channel: 'bench.discovery',
+    shmName: '/bench_discovery',
+    config: CONFIG,
+    producerName: 'bench',
+  });
+  const rows: Array<Record<string, number>> = [];
+  try {
+    for (const clients of CLIENT_COUNTS) {
+      const total = Math.max(20_000, clients * 400);
+      const perClient = Math.ceil(total / clients);
+      const hubs = Array.from(
+        { length: clients },
+        () => new MessageHub({ endpoint: broker.endpoint, clientName: 'bench' }),
+      );
+      await Promise.all(hubs.map((h) => h.connect()));
+      const discover = (c: number) => hubs[c]!.discover('bench.discovery').then(() => undefined);
+      const dealers = Array.from({ length: clients }, () => {
+        const d = new Dealer({ linger: 0 });
+        d.connect(echo.endpoint);
+        return d;
+      });
+      const body = JSON.stringify({ channel: 'bench.discovery', waitMs: 0 });
+      let n = 0;
+      const echoTrip = async (c: number) => {
+        const d = dealers[c]!;
+        await d.send(['HS1', 'DISCOVER', (++n).toString(36), body]);
+        await d.receive();
+      };
+      await closedLoop(clients, Math.ceil(2000 / clients), discover); // warm-up
+      await closedLoop(clients, Math.ceil(2000 / clients), echoTrip);
+      // Alternate broker and echo rounds and keep the median of each figure, so that a
+      // burst of unrelated load on the machine does not decide the result.
+      const hubRounds: LoopResult[] = [];
+      const echoRounds: LoopResult[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        hubRounds.push(await closedLoop(clients, perClient, discover));
+        echoRounds.push(await closedLoop(clients, perClient, echoTrip));
+      }
+      await Promise.all(hubs.map((h) => h.close()));
+      dealers.forEach((d) => d.close());
+      const hub = medianOf(hubRounds);
+      const bare = medianOf(echoRounds);
+
+      const row = {
+        clients,
+        reqPerSec: hub.reqPerSec,
+        echoReqPerSec: bare.reqPerSec,
+        ratio: round(hub.reqPerSec / bare.reqPerSec, 3),
+        p50Ms: hub.p50Ms,
+        p99Ms: hub.p99Ms,
+        echoP50Ms: bare.p50Ms,
+        echoP99Ms: bare.p99Ms,
+        roundTripsPerRound: perClient * clients,
+        rounds: ROUNDS,
+      };
+      rows.push(row);
+      console.log(
+        `discovery  clients=${String(clients).padStart(2)}  ${String(row.reqPerSec).padStart(7)} req/s  echo ${String(row.echoReqPerSec).padStart(7)} req/s  ratio ${row.ratio.toFixed(2)}  p50 ${row.p50Ms.toFixed(3)} ms  p99 ${row.p99Ms.toFixed(3)} ms`,
+      );
+    }
+  } finally {
+    await owner.close();
+    await stopServer(broker);
+    await stopServer(echo);
+  }
+  return rows;
+}
+
+async function registrationPhase(): Promise<Record<string, number>> {
+  const COUNT = 10_000;
+  const broker = await spawnServer('--serve-broker', '60000');
+  const hub = new MessageHub({ endpoint: broker.endpoint, clientName: 'bench-registrar', requestTimeoutMs: 60_000 });
+  await hub.connect();
+  const rssBefore = rssMiB(broker.proc.pid!);
+  const cpuBefore = cpuSeconds(broker.proc.pid!);
+  const t0 = performance.now();
+  const handles: ProducerHandle[] = [];
+  const WINDOW = 256; // outstanding registrations
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: WINDOW }, async () => {
+      while (next < COUNT) {
+        const i = next++;
+        handles.push(
+          await hub.registerProducer({
+            channel: `bench.reg.c${i}`,
+            shmName: `/bench_reg_${i}`,
+            config: CONFIG,
+            producerName: `p${i}`,
+          }),
+        );
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const listed = (await hub.listChannels({ prefix: 'bench.reg.', limit: 1 })).length;
+  const status = await hub.status();
+  const result = {
+    registrations: COUNT,
+    seconds: round(seconds),
+    perSecond: Math.round(COUNT / seconds),
+    brokerCpuSeconds: round(cpuSeconds(broker.proc.pid!) - cpuBefore),
+    brokerRssBeforeMiB: rssBefore,
+    brokerRssAfterMiB: rssMiB(broker.proc.pid!),
+    channelsAtBroker: status.channels.total,
+  };
+  if (listed !== 1 || status.channels.total !== COUNT)
+    throw new Error(`expected ${COUNT} channels, the broker has ${status.channels.total}`);
+  console.log(
+    `register   ${COUNT} channels in ${result.seconds} s (${result.perSecond}/s); broker RSS ${rssBefore} → ${result.brokerRssAfterMiB} MiB`,
+  );
+  await stopServer(broker);
+  await hub.close().catch(() => undefined);
+  return result;
+}
+
+async function heartbeatPhase(): Promise<Record<string, number>> {
+  const REGISTRATIONS = 1000;
+  const CONNECTIONS = 50;
+  const HEARTBEAT_MS = 1000;
+  const WINDOW_S = 6;
+  const broker = await spawnServer('--serve-broker', String(HEARTBEAT_MS));
+  const hubs = Array.from(
+    { length: CONNECTIONS },
+    (_, k) => new MessageHub({ endpoint: broker.endpoint, clientName: `bench-hb-${k}` }),
+  );
+  const per = REGISTRATIONS / CONNECTIONS;
+  await Promise.all(
+    hubs.map(async (h, k) => {
+      for (let i = 0; i < per; i++) {
+        if (i % 2 === 0)
+          await h.registerProducer({
+            channel: `bench.hb.c${k}.${i}`,
+            shmName: `/bench_hb_${k}_${i}`,
+            config: CONFIG,
+            producerName: 'hb',
+          });
+        else await h.registerConsumer({ channel: `bench.hb.c${k}.${i - 1}`, consumerId: `k${k}i${i}` });
+      }
+    }),
+  );
+  await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 1.5));
+  const cpu0 = cpuSeconds(broker.proc.pid!);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
+  const cpu = cpuSeconds(broker.proc.pid!) - cpu0;
+  const wall = (performance.now() - t0) / 1000;
+  const status = await hubs[0]!.status();
+  const live = status.channels.active;
+  const result = {
+    registrations: REGISTRATIONS,
+    connections: CONNECTIONS,
+    heartbeatIntervalMs: HEARTBEAT_MS,
+    windowSeconds: round(wall, 2),
+    brokerCpuPercent: round((cpu / wall) * 100, 2),
+    activeChannels: live,
+    brokerRssMiB: rssMiB(broker.proc.pid!),
+  };
+  console.log(
+    `heartbeat  ${REGISTRATIONS} registrations on ${CONNECTIONS} connections, ${HEARTBEAT_MS} ms interval: broker CPU ${result.brokerCpuPercent}% (active channels ${live})`,
+  );
+  await stopServer(broker);
+  await Promise.all(hubs.map((h) => h.close().catch(() => undefined)));
+  return result;
+}
+
+async function main(): Promise<void> {
+  const mode = process.argv[2];
+  if (mode === '--serve-broker') return serveBroker(process.argv[3] ?? '2000');
+  if (mode === '--serve-echo') return serveEcho();
+  const discovery = await discoveryPhase();
+  const registrations = await registrationPhase();
+  const heartbeats = await heartbeatPhase();
+  const at8 = discovery.find((r) => r.clients === 8)!;
+  const bar = {
+    ratioAtLeast: 0.5,
+    p99BelowMs: 2,
+    atClients: 8,
+    passed: (at8.ratio ?? 0) >= 0.5 && (at8.p99Ms ?? Infinity) < 2,
+  };
+  const out = {
+    benchmark: 'broker',
+    date: new Date().toISOString(),
+    node: process.versions.node,
+    cpus: (await import('node:os')).cpus().length,
+    discovery,
+    registrations,
+    heartbeats,
+    bar,
+  };
+  const file = join(here, 'results', 'broker.json');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log(`bar (8 clients: ratio >= 0.5, p99 < 2 ms): ${bar.passed ? 'PASSED' : 'FAILED'}; wrote ${file}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

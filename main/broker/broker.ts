@@ -1,0 +1,402 @@
+// The MessageHub broker: a ZeroMQ ROUTER speaking protocol v1 (docs/protocol.md).
+// Embedded in the app (startBroker) or standalone (`hubscope broker`). Every
+// incoming message is handled synchronously and defensively: malformed input gets
+// ERROR to its sender only, and nothing a client sends can stop the broker.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Router } from 'zeromq';
+import { BROKER_ERROR_CODES, type BrokerErrorCode } from '../protocol/error-codes.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, decodeFrames, FRAME_TAG } from '../protocol/frames.js';
+import {
+  ERROR_TYPE,
+  isRequestType,
+  REQUEST_TYPES,
+  replyTypeOf,
+  type NotificationBody,
+  type NotificationType,
+  type ReplyBody,
+  type RequestType,
+} from '../protocol/messages.js';
+import { requestProblem } from '../protocol/validators.js';
+import { BrokerError } from './broker-error.js';
+import { ChannelRegistry, type Liveness } from './channel-registry.js';
+import { DiscoveryWaiters } from './discovery-waiters.js';
+import {
+  createHandlers,
+  type BrokerCore,
+  type BrokerCounters,
+  type Handlers,
+  type RequestContext,
+} from './handlers.js';
+import { silentLogger, type Logger } from './logger.js';
+import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from './rate-limiter.js';
+import { SchemaRegistry } from './schema-registry.js';
+import type { Session } from './session.js';
+import { loadStateFile, StateFileWriter } from './state-file.js';
+
+export const DEFAULT_BROKER_ENDPOINT = 'tcp://127.0.0.1:0';
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2000;
+/** Registrations go stale after this many silent heartbeat intervals... */
+export const STALE_AFTER_INTERVALS = 2;
+/** ...and are removed after this many (the liveness timeout). */
+export const LIVENESS_INTERVALS = 3;
+/** Messages handled back to back before the receive loop yields to the event loop. */
+const YIELD_EVERY = 64;
+
+export interface BrokerOptions {
+  /** ZeroMQ endpoint to bind; port 0 (or `*`) picks a free port. Default tcp://127.0.0.1:0. */
+  endpoint?: string;
+  /** Keeps the schema registry across restarts when set. */
+  stateFile?: string;
+  heartbeatIntervalMs?: number;
+  /** Largest accepted message (all frames). */
+  maxMessageBytes?: number;
+  rateLimit?: RateLimit;
+  /** Most DISCOVER requests held at once while their channel is pending. */
+  maxDiscoveryWaiters?: number;
+  logger?: Logger;
+  /** Called once bound, with the real endpoint (e.g. to publish an endpoint file). */
+  onListening?: (info: { endpoint: string; bootId: string }) => void;
+}
+
+export type BrokerChange = 'channels' | 'clients' | 'schemas';
+
+interface BrokerEventMap {
+  change: [kinds: BrokerChange[]];
+  closed: [];
+}
+
+export type BrokerStatus = ReplyBody<'STATUS'>;
+
+function bindable(endpoint: string): string {
+  // ZeroMQ spells "any free port" as `*`; accept the familiar `:0` as well.
+  return endpoint.replace(/^(tcp:\/\/.*):0$/, '$1:*');
+}
+
+export class Broker extends EventEmitter<BrokerEventMap> {
+  readonly bootId = randomUUID();
+  readonly startedAt = Date.now();
+  readonly heartbeatIntervalMs: number;
+  readonly livenessTimeoutMs: number;
+  readonly maxMessageBytes: number;
+  private boundEndpoint = '';
+  private readonly router: Router;
+  private readonly logger: Logger;
+  private readonly rateLimit: RateLimit;
+  private readonly sessions = new Map<string, Session>();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly counters: BrokerCounters = { requests: 0, errors: 0, dropped: 0 };
+  private readonly schemas = new SchemaRegistry();
+  private readonly channels: ChannelRegistry;
+  private readonly waiters: DiscoveryWaiters;
+  private readonly handlers: Handlers;
+  private readonly stateWriter: StateFileWriter | undefined;
+  private readonly liveness: Liveness;
+  private sweeper: NodeJS.Timeout | undefined;
+  private pendingChanges = new Set<BrokerChange>();
+  private closing = false;
+  private closed: Promise<void> | undefined;
+
+  constructor(private readonly options: BrokerOptions = {}) {
+    super();
+    this.logger = options.logger ?? silentLogger;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    if (!Number.isInteger(this.heartbeatIntervalMs) || this.heartbeatIntervalMs < 10) {
+      throw new RangeError(`heartbeat interval must be an integer of at least 10 ms, got ${this.heartbeatIntervalMs}`);
+    }
+    this.livenessTimeoutMs = this.heartbeatIntervalMs * LIVENESS_INTERVALS;
+    this.liveness = {
+      staleAfterMs: this.heartbeatIntervalMs * STALE_AFTER_INTERVALS,
+      removeAfterMs: this.livenessTimeoutMs,
+    };
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+    this.waiters = new DiscoveryWaiters(options.maxDiscoveryWaiters ?? 10_000);
+    // ZeroMQ itself drops a peer sending a frame far over the limit (abuse); anything
+    // up to 4x the limit is read and answered with TOO_LARGE.
+    // sendTimeout 0: every send completes synchronously (a ROUTER never blocks; it drops
+    // messages to a peer whose queue is full), so sends never overlap (EBUSY).
+    this.router = new Router({
+      maxMessageSize: this.maxMessageBytes * 4,
+      linger: 500,
+      sendTimeout: 0,
+      receiveHighWaterMark: 10_000,
+      sendHighWaterMark: 10_000,
+    });
+    this.channels = new ChannelRegistry(
+      (to, type, body) => this.notify(to, type, body),
+      () => this.markChanged('channels'),
+      (ch) => this.waiters.resolve(ch.name, this.channels.info(ch)),
+      (name) =>
+        this.waiters.reject(
+          name,
+          new BrokerError('NOT_FOUND', `channel ${JSON.stringify(name)} was removed while waiting`, { channel: name }),
+        ),
+    );
+    if (options.stateFile) this.stateWriter = new StateFileWriter(options.stateFile, this.schemas, this.logger);
+    const core: BrokerCore = {
+      channels: this.channels,
+      schemas: this.schemas,
+      waiters: this.waiters,
+      sessions: this.sessions,
+      counters: this.counters,
+      bootId: this.bootId,
+      startedAt: this.startedAt,
+      heartbeatIntervalMs: this.heartbeatIntervalMs,
+      livenessTimeoutMs: this.livenessTimeoutMs,
+      maxMessageBytes: this.maxMessageBytes,
+      endpoint: () => this.boundEndpoint,
+      schemasChanged: () => {
+        void this.stateWriter?.save();
+        this.markChanged('schemas');
+      },
+      clientsChanged: () => this.markChanged('clients'),
+    };
+    this.handlers = createHandlers(core);
+  }
+
+  /** The endpoint clients connect to (the real port when bound to port 0). */
+  get endpoint(): string {
+    return this.boundEndpoint;
+  }
+
+  /** Loads the state file, binds, starts serving. Use startBroker(). */
+  async start(): Promise<void> {
+    if (this.options.stateFile) {
+      const n = await loadStateFile(this.options.stateFile, this.schemas, this.logger);
+      if (n > 0) this.logger.info('schemas restored from the state file', { path: this.options.stateFile, schemas: n });
+    }
+    const requested = this.options.endpoint ?? DEFAULT_BROKER_ENDPOINT;
+    try {
+      await this.router.bind(bindable(requested));
+    } catch (err) {
+      this.router.close();
+      throw new Error(`broker cannot bind ${requested}: ${(err as Error).message}`);
+    }
+    this.boundEndpoint = this.router.lastEndpoint ?? requested;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(5, Math.floor(this.heartbeatIntervalMs / 4)));
+    void this.receiveLoop();
+    this.logger.info('broker listening', {
+      endpoint: this.boundEndpoint,
+      bootId: this.bootId,
+      heartbeatIntervalMs: this.heartbeatIntervalMs,
+      stateFile: this.options.stateFile ?? null,
+    });
+    this.options.onListening?.({ endpoint: this.boundEndpoint, bootId: this.bootId });
+  }
+
+  /** Same content as a STATUS reply. */
+  status(): BrokerStatus {
+    return this.handlers.STATUS({}, { identity: Buffer.alloc(0), session: undefined, now: Date.now() }) as BrokerStatus;
+  }
+
+  /** Calls `listener` (coalesced, at most once per event-loop turn) when channels, clients or schemas change. */
+  subscribe(listener: (kinds: BrokerChange[]) => void): () => void {
+    this.on('change', listener);
+    return () => this.off('change', listener);
+  }
+
+  /** Graceful shutdown: tells every client (BROKER_SHUTDOWN), saves state, unbinds. */
+  close(reason = 'broker shutting down'): Promise<void> {
+    if (!this.closed) this.closed = this.shutdown(reason);
+    return this.closed;
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    this.closing = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.waiters.rejectAll(new BrokerError('SHUTTING_DOWN', reason));
+    for (const s of this.sessions.values()) this.notify(s, 'BROKER_SHUTDOWN', { reason });
+    await this.stateWriter?.save();
+    // Give ZeroMQ's I/O thread a moment to put the notifications on the wire.
+    await new Promise((r) => setTimeout(r, this.sessions.size > 0 ? 50 : 0));
+    this.router.close();
+    this.logger.info('broker stopped', { endpoint: this.boundEndpoint, reason });
+    this.emit('closed');
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      let burst = 0;
+      for await (const frames of this.router) {
+        try {
+          this.onMessage(frames, Date.now());
+        } catch (err) {
+          // Never reached by design; a bug here must not stop the broker.
+          this.logger.error('unexpected failure handling a message', { problem: (err as Error).stack ?? String(err) });
+        }
+        // A backlog is drained in microtasks; yield now and then so that timers (liveness
+        // sweeps, and the app's own work when embedded) still run during a flood.
+        if (++burst >= YIELD_EVERY) {
+          burst = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
+    } catch (err) {
+      if (!this.closing) this.logger.error('broker receive loop ended', { problem: (err as Error).message });
+    }
+  }
+
+  private onMessage(frames: Buffer[], now: number): void {
+    const identity = frames[0];
+    if (!identity || identity.length === 0) return;
+    const key = identity.toString('latin1');
+    let bucket = this.buckets.get(key);
+    if (!bucket) this.buckets.set(key, (bucket = new TokenBucket(this.rateLimit, now)));
+    if (!bucket.take(now)) {
+      this.counters.dropped++;
+      if (!bucket.warned) {
+        bucket.warned = true;
+        const corr = frames[3] && frames[3].length <= 32 ? frames[3].toString('latin1') : '';
+        this.sendError(
+          identity,
+          corr,
+          'RATE_LIMITED',
+          `more than ${this.rateLimit.perSecond} messages per second from this connection; dropping messages`,
+          {
+            retryAfterMs: bucket.retryAfterMs(),
+          },
+        );
+      }
+      return;
+    }
+    const decoded = decodeFrames(frames.slice(1), this.maxMessageBytes, true);
+    if (!decoded.ok) {
+      this.sendError(identity, decoded.problem.correlationId, decoded.problem.code, decoded.problem.message);
+      return;
+    }
+    const { type, correlationId, body } = decoded.message;
+    if (!isRequestType(type)) {
+      this.sendError(
+        identity,
+        correlationId,
+        'UNKNOWN_TYPE',
+        `unknown message type ${JSON.stringify(type)}; request types are ${REQUEST_TYPES.join(', ')}`,
+      );
+      return;
+    }
+    const problem = requestProblem(type, body);
+    if (problem) {
+      this.sendError(identity, correlationId, 'BAD_REQUEST', problem);
+      return;
+    }
+    const session = this.sessions.get(key);
+    if (!session && type !== 'HELLO') {
+      this.sendError(
+        identity,
+        correlationId,
+        'HELLO_REQUIRED',
+        `the broker (boot ${this.bootId}) does not know this connection; send HELLO before ${type}`,
+      );
+      return;
+    }
+    if (this.closing) {
+      this.sendError(identity, correlationId, 'SHUTTING_DOWN', 'the broker is shutting down');
+      return;
+    }
+    if (session) session.lastSeenAt = now;
+    this.counters.requests++;
+    this.dispatch(type, body, { identity, session, now }, correlationId);
+  }
+
+  private dispatch(type: RequestType, body: unknown, ctx: RequestContext, correlationId: string): void {
+    let result: unknown;
+    try {
+      result = (this.handlers[type] as (b: unknown, c: RequestContext) => unknown)(body, ctx);
+    } catch (err) {
+      this.replyFailure(ctx.identity, correlationId, type, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (reply) => this.send(ctx.identity, replyTypeOf(type), correlationId, reply),
+        (err: unknown) => this.replyFailure(ctx.identity, correlationId, type, err),
+      );
+    } else {
+      this.send(ctx.identity, replyTypeOf(type), correlationId, result);
+    }
+  }
+
+  private replyFailure(identity: Buffer, correlationId: string, type: RequestType, err: unknown): void {
+    if (err instanceof BrokerError) {
+      this.sendError(identity, correlationId, err.code, err.message, err.details);
+      return;
+    }
+    this.logger.error('internal error handling a request', { type, problem: (err as Error)?.stack ?? String(err) });
+    this.sendError(
+      identity,
+      correlationId,
+      'INTERNAL',
+      `the broker failed handling ${type}: ${(err as Error)?.message ?? String(err)}`,
+    );
+  }
+
+  private sendError(
+    identity: Buffer,
+    correlationId: string,
+    code: BrokerErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+  ): void {
+    this.counters.errors++;
+    const body = details
+      ? { code, message, action: BROKER_ERROR_CODES[code].action, details }
+      : { code, message, action: BROKER_ERROR_CODES[code].action };
+    this.send(identity, ERROR_TYPE, correlationId, body);
+  }
+
+  private notify<T extends NotificationType>(to: Session, type: T, body: NotificationBody<T>): void {
+    if (this.sessions.get(to.key) !== to) return; // that connection is gone
+    this.send(to.identity, type, '', body);
+  }
+
+  private send(identity: Buffer, type: string, correlationId: string, body: unknown): void {
+    // A message to a vanished peer (or one whose queue is full) is dropped by ZeroMQ.
+    const fail = (err: unknown) => {
+      this.counters.dropped++;
+      if (!this.closing) this.logger.debug('send failed', { type, problem: (err as Error).message });
+    };
+    try {
+      this.router.send([identity, FRAME_TAG, type, correlationId, JSON.stringify(body)]).catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    try {
+      this.channels.sweep(now, this.liveness);
+      for (const s of [...this.sessions.values()]) {
+        if (now - s.lastSeenAt <= this.livenessTimeoutMs + this.heartbeatIntervalMs) continue;
+        this.channels.dropSession(s);
+        this.sessions.delete(s.key);
+        this.markChanged('clients');
+        this.logger.info('client session expired', { client: s.name, host: s.host, pid: s.pid });
+      }
+      for (const [key, bucket] of this.buckets) {
+        if (now - bucket.lastUsedAt > 10_000 && !this.sessions.has(key)) this.buckets.delete(key);
+      }
+    } catch (err) {
+      this.logger.error('liveness sweep failed', { problem: (err as Error).stack ?? String(err) });
+    }
+  }
+
+  private markChanged(kind: BrokerChange): void {
+    if (this.pendingChanges.size === 0) {
+      setImmediate(() => {
+        const kinds = [...this.pendingChanges];
+        this.pendingChanges.clear();
+        this.emit('change', kinds);
+      });
+    }
+    this.pendingChanges.add(kind);
+  }
+}
+
+/** Starts a broker (state file loaded, socket bound) and resolves once it serves. */
+export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
+  const broker = new Broker(options);
+  await broker.start();
+  return broker;
+}

@@ -1,0 +1,269 @@
+// One function per request type of protocol v1. Each gets a validated body and
+// returns the `<TYPE>_OK` body (or a promise of it), or throws BrokerError.
+import { hostname } from 'node:os';
+import { PROTOCOL_VERSIONS, type ReplyBody, type RequestBody, type RequestType } from '../protocol/messages.js';
+import { VERSION } from '../version.js';
+import { BrokerError } from './broker-error.js';
+import type { ChannelRegistry, ChannelSchemaView } from './channel-registry.js';
+import type { DiscoveryWaiters } from './discovery-waiters.js';
+import { SchemaRegistry, type SchemaEntry } from './schema-registry.js';
+import { createSession, type Session } from './session.js';
+
+export interface BrokerCounters {
+  requests: number;
+  errors: number;
+  dropped: number;
+}
+
+/** What handlers may touch of the broker. */
+export interface BrokerCore {
+  readonly channels: ChannelRegistry;
+  readonly schemas: SchemaRegistry;
+  readonly waiters: DiscoveryWaiters;
+  readonly sessions: Map<string, Session>;
+  readonly counters: BrokerCounters;
+  readonly bootId: string;
+  readonly startedAt: number;
+  readonly heartbeatIntervalMs: number;
+  readonly livenessTimeoutMs: number;
+  readonly maxMessageBytes: number;
+  endpoint(): string;
+  /** A schema was added: persist the registry and tell subscribers. */
+  schemasChanged(): void;
+  clientsChanged(): void;
+}
+
+export interface RequestContext {
+  identity: Buffer;
+  /** Undefined only for HELLO from an unknown connection. */
+  session: Session | undefined;
+  now: number;
+}
+
+type Handler<T extends RequestType> = (
+  body: RequestBody<T>,
+  ctx: RequestContext,
+) => ReplyBody<T> | Promise<ReplyBody<T>>;
+export type Handlers = { [T in RequestType]: Handler<T> };
+
+export const BROKER_SOFTWARE = 'hubscope-broker';
+
+function viewOf(e: SchemaEntry): ChannelSchemaView {
+  const v: ChannelSchemaView = { id: e.schema.id, version: e.schema.version, fingerprint: e.fingerprint };
+  if (e.flexzoneFingerprint) v.flexzoneFingerprint = e.flexzoneFingerprint;
+  return v;
+}
+
+function session(ctx: RequestContext): Session {
+  // The dispatcher answers HELLO_REQUIRED before calling any handler but HELLO.
+  if (!ctx.session) throw new BrokerError('HELLO_REQUIRED', 'send HELLO first');
+  return ctx.session;
+}
+
+export function createHandlers(core: BrokerCore): Handlers {
+  /** The schema a producer publishes with; fingerprints always computed here. */
+  function producerSchema(body: RequestBody<'PRODUCER_REGISTER'>, now: number): ChannelSchemaView | null {
+    const ref = body.schema;
+    let entry: SchemaEntry;
+    if (body.schemaDefinition) {
+      const prepared = SchemaRegistry.prepare(body.schemaDefinition, now);
+      if (ref && (ref.id !== prepared.schema.id || ref.version !== prepared.schema.version)) {
+        throw new BrokerError(
+          'BAD_REQUEST',
+          `schema names ${ref.id} v${ref.version} but schemaDefinition is ${prepared.schema.id} v${prepared.schema.version}`,
+        );
+      }
+      const added = core.schemas.add(prepared);
+      entry = added.entry;
+      if (added.created) core.schemasChanged();
+    } else if (ref) {
+      entry = core.schemas.require(ref.id, ref.version);
+    } else {
+      return null;
+    }
+    if (ref?.fingerprint !== undefined && ref.fingerprint !== entry.fingerprint) {
+      throw new BrokerError(
+        'SCHEMA_MISMATCH',
+        `the producer claims fingerprint ${ref.fingerprint} for schema ${entry.schema.id} v${entry.schema.version}, but its definition hashes to ${entry.fingerprint}`,
+        {
+          expected: ref.fingerprint,
+          actual: entry.fingerprint,
+          schemaId: entry.schema.id,
+          schemaVersion: entry.schema.version,
+        },
+      );
+    }
+    return viewOf(entry);
+  }
+
+  return {
+    HELLO(body, ctx) {
+      const offered = new Set(body.versions);
+      const common = PROTOCOL_VERSIONS.filter((v) => offered.has(v));
+      if (common.length === 0) {
+        throw new BrokerError(
+          'UNSUPPORTED_VERSION',
+          `this broker speaks protocol version(s) ${PROTOCOL_VERSIONS.join(', ')}; the client offered ${body.versions.join(', ')}`,
+          { supported: [...PROTOCOL_VERSIONS], offered: body.versions },
+        );
+      }
+      const version = Math.max(...common);
+      const existing = ctx.session;
+      if (existing) {
+        // HELLO again on the same connection: keep its registrations, refresh identity.
+        existing.name = body.client.name;
+        existing.host = body.client.host;
+        existing.pid = body.client.pid;
+        existing.protocolVersion = version;
+      } else {
+        const s = createSession(ctx.identity, body.client, version, ctx.now);
+        core.sessions.set(s.key, s);
+      }
+      core.clientsChanged();
+      return {
+        version,
+        bootId: core.bootId,
+        brokerTime: ctx.now,
+        heartbeatIntervalMs: core.heartbeatIntervalMs,
+        livenessTimeoutMs: core.livenessTimeoutMs,
+        maxMessageBytes: core.maxMessageBytes,
+        broker: { software: BROKER_SOFTWARE, version: VERSION },
+      };
+    },
+
+    PING(_body, ctx) {
+      return { bootId: core.bootId, brokerTime: ctx.now };
+    },
+
+    STATUS(_body, ctx) {
+      const clients = [...core.sessions.values()].map((s) => ({
+        name: s.name,
+        host: s.host,
+        pid: s.pid,
+        protocolVersion: s.protocolVersion,
+        connectedAt: s.connectedAt,
+        lastSeenAt: s.lastSeenAt,
+        registrations: s.producers.size + s.consumers.size,
+      }));
+      return {
+        endpoint: core.endpoint(),
+        bootId: core.bootId,
+        brokerVersion: VERSION,
+        protocolVersions: [...PROTOCOL_VERSIONS],
+        startedAt: core.startedAt,
+        uptimeMs: ctx.now - core.startedAt,
+        brokerTime: ctx.now,
+        heartbeatIntervalMs: core.heartbeatIntervalMs,
+        livenessTimeoutMs: core.livenessTimeoutMs,
+        clients,
+        channels: core.channels.countByState(),
+        schemas: core.schemas.size,
+        counters: { ...core.counters },
+      };
+    },
+
+    HEARTBEAT(body, ctx) {
+      const result = core.channels.heartbeat(session(ctx), body.producers, body.consumers, ctx.now);
+      return { bootId: core.bootId, brokerTime: ctx.now, ...result };
+    },
+
+    PRODUCER_REGISTER(body, ctx) {
+      const s = session(ctx);
+      const schema = producerSchema(body, ctx.now);
+      const input = {
+        channel: body.channel,
+        shmName: body.shmName,
+        schema,
+        config: body.config,
+        host: body.host,
+        pid: body.pid,
+        producerName: body.producerName,
+        producerUid: body.producerUid,
+        ...(body.description !== undefined ? { description: body.description } : {}),
+      };
+      const r = core.channels.registerProducer(input, s, ctx.now);
+      return { channel: core.channels.info(r.channel), created: r.created, reregistered: r.reregistered };
+    },
+
+    PRODUCER_DEREGISTER(body) {
+      core.channels.deregisterProducer(body.channel, body.producerUid);
+      return { channel: body.channel };
+    },
+
+    CONSUMER_REGISTER(body, ctx) {
+      const r = core.channels.registerConsumer(body, session(ctx), ctx.now);
+      return { channel: core.channels.info(r.channel), reregistered: r.reregistered };
+    },
+
+    CONSUMER_DEREGISTER(body) {
+      core.channels.deregisterConsumer(body.channel, body.consumerId);
+      return { channel: body.channel };
+    },
+
+    CONSUMER_LIST(body) {
+      return { channel: body.channel, consumers: core.channels.consumers(body.channel) };
+    },
+
+    DISCOVER(body) {
+      const ch = core.channels.channels.get(body.channel);
+      if (!ch) {
+        throw new BrokerError(
+          'NOT_FOUND',
+          `channel ${JSON.stringify(body.channel)} is not known to the broker at ${hostname()}`,
+          { channel: body.channel },
+        );
+      }
+      if (ch.producer) return { channel: core.channels.info(ch) };
+      const waitMs = body.waitMs ?? 0;
+      if (waitMs <= 0) {
+        throw new BrokerError('PENDING', `channel ${JSON.stringify(body.channel)} exists but has no producer yet`, {
+          channel: body.channel,
+        });
+      }
+      return core.waiters.wait(body.channel, waitMs).then((info) => ({ channel: info }));
+    },
+
+    CHANNEL_CREATE(body, ctx) {
+      const r = core.channels.createExplicit(body.channel, ctx.now, body.description);
+      return { channel: core.channels.info(r.channel), created: r.created };
+    },
+
+    CHANNEL_DESTROY(body) {
+      const notified = core.channels.destroy(body.channel);
+      return { channel: body.channel, notified };
+    },
+
+    CHANNEL_LIST(body) {
+      return core.channels.list(body);
+    },
+
+    SCHEMA_REGISTER(body, ctx) {
+      const { entry, created } = core.schemas.add(SchemaRegistry.prepare(body.schema, ctx.now));
+      if (created) core.schemasChanged();
+      return { ...viewOf(entry), created };
+    },
+
+    SCHEMA_GET(body) {
+      const e = core.schemas.require(body.id, body.version);
+      const reply: ReplyBody<'SCHEMA_GET'> = {
+        schema: e.schema,
+        fingerprint: e.fingerprint,
+        registeredAt: e.registeredAt,
+      };
+      if (e.flexzoneFingerprint) reply.flexzoneFingerprint = e.flexzoneFingerprint;
+      return reply;
+    },
+
+    SCHEMA_LIST(body) {
+      return { schemas: core.schemas.list(body.id) };
+    },
+
+    BYE(_body, ctx) {
+      const s = session(ctx);
+      const removed = core.channels.dropSession(s);
+      core.sessions.delete(s.key);
+      core.clientsChanged();
+      return { removed };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// One client connection as the broker knows it after HELLO: its ROUTER identity
+// (where replies and notifications go) and what it registered through it.
+import type { ConsumerRegistration, ProducerRegistration } from './channel-registry.js';
+
+export interface Session {
+  /** ROUTER identity as a latin1 string (map key). */
+  key: string;
+  identity: Buffer;
+  name: string;
+  host: string;
+  pid: number;
+  protocolVersion: number;
+  connectedAt: number;
+  lastSeenAt: number;
+  producers: Set<ProducerRegistration>;
+  consumers: Set<ConsumerRegistration>;
+}
+
+export function createSession(
+  identity: Buffer,
+  client: { name: string; host: string; pid: number },
+  protocolVersion: number,
+  now: number,
+): Session {
+  return {
+    key: identity.toString('latin1'),
+    identity,
+    name: client.name,
+    host: client.host,
+    pid: client.pid,
+    protocolVersion,
+    connectedAt: now,
+    lastSeenAt: now,
+    producers: new Set(),
+    consumers: new Set(),
+  };
+}

@@ -1,0 +1,147 @@
+// `hubscope demo`: runs realistic lab producers into DataBlocks until Ctrl-C.
+import { parseArgs } from 'node:util';
+import { DEFAULT_RATES, DEMO_CHANNELS, startDemoProducers, type DemoChannel } from '../datablock/demo.js';
+import { SERVICE_OPTION_SPECS, serviceOptionsFrom } from '../core/options.js';
+import { announceProducers } from '../producer/announce.js';
+import { brokerFromDiscovery } from '../producer/find-broker.js';
+import { UsageError, type CliCommand } from './command.js';
+
+const USAGE = `Usage: hubscope demo [--only a,b] [--waveform-hz N] [--counter-hz N] [--camera-fps N] [--temperature-hz N] [--suffix S] [--json]
+
+Starts demo producers that write live DataBlocks (POSIX shm) with schema files
+from demo/schemas/, so HubScope has something to show at once:
+  lab.demo.waveform     8 channels of sine + noise, float32, ${DEFAULT_RATES.waveform} records/s
+  lab.demo.counter      a counter and timestamp, ${DEFAULT_RATES.counter} records/s, BLAKE2b checksums
+  lab.demo.camera       1024x1024 uint16 frames at ${DEFAULT_RATES.camera} fps, geometry in the flexible zone
+  lab.demo.temperature  4 probes at ${DEFAULT_RATES.temperature} Hz, calibration in the flexible zone
+Each channel is announced: a descriptor file in the discovery directory and a
+registration with the MessageHub broker (the app's embedded one by default),
+retried in the background while the broker is unreachable.
+Ctrl-C (or SIGTERM) stops them and removes every segment and file they made.
+
+  --only LIST         Comma-separated subset: ${DEMO_CHANNELS.join(',')}.
+  --waveform-hz N     Waveform records per second.
+  --counter-hz N      Counter records per second.
+  --camera-fps N      Camera frames per second.
+  --temperature-hz N  Temperature records per second.
+  --suffix S          Append S to every segment name (run two demos side by side).
+  --broker WHERE      Broker to register with: an endpoint or "off". Default: $HUBSCOPE_BROKER,
+                      else a live broker on this host announced in the discovery directory,
+                      else tcp://127.0.0.1:5570 (the app's embedded broker).
+  --discovery-dir DIR Where to publish descriptors (default as for \`hubscope serve\`).
+  --no-discovery      Publish no descriptor files.
+  --json              Print the started producers as one JSON line.
+  -h, --help          Show this help.`;
+
+function rate(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(n > 0) || n > 100_000) {
+    throw new UsageError(`${option} must be a number of records per second from 0 to 100000, not "${text}"`);
+  }
+  return n;
+}
+
+export const demoCommand: CliCommand = {
+  name: 'demo',
+  summary: 'Run demo producers that write live DataBlocks',
+  usage: USAGE,
+  async run(args) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          only: { type: 'string' },
+          'waveform-hz': { type: 'string' },
+          'counter-hz': { type: 'string' },
+          'camera-fps': { type: 'string' },
+          'temperature-hz': { type: 'string' },
+          suffix: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          broker: SERVICE_OPTION_SPECS.broker,
+          'discovery-dir': SERVICE_OPTION_SPECS['discovery-dir'],
+          'no-discovery': SERVICE_OPTION_SPECS['no-discovery'],
+        },
+      }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    let channels: DemoChannel[] = [...DEMO_CHANNELS];
+    if (values.only !== undefined) {
+      channels = values.only.split(',').map((c) => c.trim()) as DemoChannel[];
+      const bad = channels.find((c) => !DEMO_CHANNELS.includes(c));
+      if (bad !== undefined || channels.length === 0) {
+        throw new UsageError(`--only: unknown channel "${bad ?? ''}" (choose from ${DEMO_CHANNELS.join(', ')})`);
+      }
+    }
+    if (values.suffix !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(values.suffix)) {
+      throw new UsageError(`--suffix may only contain letters, digits, ".", "_" and "-", not "${values.suffix}"`);
+    }
+    const rates: Partial<Record<DemoChannel, number>> = {};
+    const set = (c: DemoChannel, v: number | undefined): void => {
+      if (v !== undefined) rates[c] = v;
+    };
+    set('waveform', rate(values['waveform-hz'], '--waveform-hz'));
+    set('counter', rate(values['counter-hz'], '--counter-hz'));
+    set('camera', rate(values['camera-fps'], '--camera-fps'));
+    set('temperature', rate(values['temperature-hz'], '--temperature-hz'));
+
+    // The demo registers with a broker; "embedded" (the app's default) means the app's usual endpoint here.
+    const services = serviceOptionsFrom({
+      broker: values.broker,
+      'discovery-dir': values['discovery-dir'],
+      'no-discovery': values['no-discovery'],
+    });
+    const discoveryDir = services.discovery?.dir ?? null;
+    const brokerEndpoint =
+      services.broker.mode === 'off'
+        ? null
+        : values.broker === undefined && process.env.HUBSCOPE_BROKER === undefined
+          ? ((await brokerFromDiscovery(discoveryDir)) ?? services.broker.endpoint)
+          : services.broker.endpoint;
+    const run = await startDemoProducers({ channels, rates, ...(values.suffix ? { nameSuffix: values.suffix } : {}) });
+    const notes: string[] = [];
+    const announcement = await announceProducers(run.producers, {
+      producerName: 'hubscope demo',
+      discoveryDir,
+      brokerEndpoint,
+      onNote: (text) => (values.json ? notes.push(text) : console.log(text)),
+    });
+    // Leave tidily (broker deregistration, descriptor files, segments), then die
+    // by the same signal so a shell or supervisor sees how the demo ended.
+    const stop = async (signal: NodeJS.Signals): Promise<void> => {
+      await announcement.close();
+      await run.stop();
+      process.kill(process.pid, signal);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    if (values.json) {
+      console.log(
+        JSON.stringify({
+          pid: process.pid,
+          producers: run.producers.map((p) => ({
+            channel: p.channel,
+            shmName: p.shmName,
+            schemaPath: p.schemaPath,
+            rate: p.rate,
+          })),
+          notes,
+        }),
+      );
+    } else {
+      for (const p of run.producers)
+        console.log(`writing ${p.shmName.padEnd(28)} ${p.rate} records/s   schema ${p.schemaPath}`);
+      console.log(
+        'Press Ctrl-C to stop and remove the segments. Try `hubscope ls` or `hubscope inspect lab.demo.counter`.',
+      );
+    }
+    // Wait for SIGINT/SIGTERM; the DataBlock cleanup registry unlinks the segments
+    // and re-raises the signal so the process exits the normal way.
+    await new Promise<never>(() => {
+      setInterval(() => undefined, 1 << 30);
+    });
+    return 0;
+  },
+};

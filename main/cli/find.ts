@@ -1,0 +1,83 @@
+// `hubscope find <channel>`: where a channel is, the way a consumer would look it
+// up: the MessageHub broker first, the discovery files when the broker cannot
+// answer, and which of the two answered, in words.
+import { parseArgs } from 'node:util';
+import { DEFAULT_BROKER_ENDPOINT } from '../core/options.js';
+import { chooseDiscoveryDir } from '../discovery/directory.js';
+import { resolveChannel } from '../discovery/resolve.js';
+import { MessageHub } from '../hub/index.js';
+import { brokerFromDiscovery } from '../producer/find-broker.js';
+import { UsageError, type CliCommand } from './command.js';
+
+const USAGE = `Usage: hubscope find <channel> [--broker ENDPOINT|off] [--discovery-dir DIR] [--timeout MS] [--json]
+
+Looks a channel up as a consumer would: asks the MessageHub broker, and when the
+broker is unreachable (or does not know the channel) reads the discovery files.
+Says which one answered. Exits 1 when the channel is found nowhere.
+
+  --broker E          Broker endpoint, or "off" (default: $HUBSCOPE_BROKER, else a live
+                      broker announced in the discovery directory, else ${DEFAULT_BROKER_ENDPOINT}).
+  --discovery-dir DIR Discovery directory (default as for \`hubscope serve\`).
+  --timeout MS        How long the broker may wait for a pending channel (default 2000).
+  --json              Print one JSON object.`;
+
+export const findCommand: CliCommand = {
+  name: 'find',
+  summary: 'Find a channel through the broker, or the discovery files when it is down',
+  usage: USAGE,
+  async run(args) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          broker: { type: 'string' },
+          'discovery-dir': { type: 'string' },
+          timeout: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
+    const channel = positionals[0];
+    if (channel === undefined || positionals.length > 1) throw new UsageError('give exactly one channel name');
+    const timeoutMs = values.timeout === undefined ? 2000 : Number(values.timeout);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > 600_000) {
+      throw new UsageError(`--timeout must be a whole number of milliseconds up to 600000, not "${values.timeout}"`);
+    }
+    const dir = chooseDiscoveryDir(values['discovery-dir']).dir;
+    const brokerWord = values.broker ?? process.env.HUBSCOPE_BROKER;
+    const endpoint =
+      brokerWord === 'off' ? null : (brokerWord ?? (await brokerFromDiscovery(dir)) ?? DEFAULT_BROKER_ENDPOINT);
+    const hub = endpoint
+      ? new MessageHub({ endpoint, connectTimeoutMs: 1000, clientName: 'hubscope find' })
+      : undefined;
+    try {
+      const found = await resolveChannel(channel, { ...(hub ? { hub } : {}), dir, timeoutMs });
+      const where =
+        found.via === 'broker'
+          ? { shmName: found.info.shmName ?? null, state: found.info.state, producer: found.info.producer ?? null }
+          : {
+              shmName: found.entry.descriptor.shmName,
+              state: found.entry.status,
+              producer: { host: found.entry.descriptor.host, pid: found.entry.descriptor.pid },
+            };
+      if (values.json) console.log(JSON.stringify({ channel, via: found.via, note: found.note, ...where }));
+      else {
+        console.log(`${channel}: segment ${where.shmName ?? '(none)'}, ${where.state}`);
+        console.log(`  ${found.note}`);
+      }
+      return 0;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (values.json) console.log(JSON.stringify({ channel, via: null, note: message }));
+      else console.error(`hubscope find: ${message}`);
+      return 1;
+    } finally {
+      await hub?.close().catch(() => undefined);
+    }
+  },
+};

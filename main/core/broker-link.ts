@@ -1,0 +1,218 @@
+// The app's side of the MessageHub: starts the embedded broker (or uses a remote
+// one), stays connected to it as a client, and turns what it learns into the
+// contract's BrokerStatus. The broker's own endpoint file is published into the
+// discovery directory so producers and other apps find it.
+import type { BrokerChannelDto, BrokerStatus } from '../../preload/contract.js';
+import { startBroker, type Broker } from '../broker/index.js';
+import { publishBrokerEndpoint, type BrokerEndpointHandle } from '../discovery/index.js';
+import { MessageHub, type ConnectionState } from '../hub/index.js';
+import type { ChannelInfoT } from '../protocol/messages.js';
+import { VERSION } from '../version.js';
+import type { BrokerChoice } from './options.js';
+
+export const BROKER_OFF: BrokerStatus = {
+  mode: 'off',
+  endpoint: null,
+  connection: 'off',
+  rttMs: null,
+  bootId: null,
+  startedAt: null,
+  uptimeMs: null,
+  clients: null,
+  channels: [],
+  schemas: [],
+  error: null,
+};
+
+/** How often the broker is asked for its state (also on every change it reports). */
+const POLL_MS = 2000;
+
+function connectionOf(state: ConnectionState): BrokerStatus['connection'] {
+  if (state === 'connected') return 'connected';
+  if (state === 'connecting' || state === 'reconnecting' || state === 'idle') return 'connecting';
+  return 'disconnected';
+}
+
+function channelDto(c: ChannelInfoT): BrokerChannelDto {
+  return {
+    channel: c.name,
+    state: c.state,
+    shmName: c.shmName ?? null,
+    schemaId: c.schema?.id ?? null,
+    schemaFingerprint: c.schema?.fingerprint ?? null,
+    producer: c.producer
+      ? { name: c.producer.producerName, uid: c.producer.producerUid, pid: c.producer.pid, host: c.producer.host }
+      : null,
+    consumerCount: c.consumerCount,
+  };
+}
+
+/** Whether a MessageHub broker answers at `endpoint` (a short-lived, unpooled client). */
+async function answersAsBroker(endpoint: string): Promise<boolean> {
+  const probe = new MessageHub({
+    endpoint,
+    clientName: 'hubscope-probe',
+    connectTimeoutMs: 1000,
+    requestTimeoutMs: 1000,
+  });
+  try {
+    await probe.ping({ timeoutMs: 1000 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await probe.close().catch(() => undefined);
+  }
+}
+
+export class BrokerLink {
+  private broker: Broker | undefined;
+  private hub: MessageHub | undefined;
+  private endpointFile: BrokerEndpointHandle | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing = false;
+  private refreshAgain = false;
+  private channelInfos: ChannelInfoT[] | undefined;
+  private current: BrokerStatus;
+
+  constructor(
+    private readonly choice: BrokerChoice,
+    private readonly discoveryDir: string | null,
+    private readonly onChange: () => void,
+  ) {
+    this.current = choice.mode === 'off' ? BROKER_OFF : { ...BROKER_OFF, mode: choice.mode, connection: 'connecting' };
+  }
+
+  status(): BrokerStatus {
+    return this.current;
+  }
+
+  /** The broker's channels, or undefined while it is not reachable (so nothing is compared with it). */
+  channels(): ChannelInfoT[] | undefined {
+    return this.channelInfos;
+  }
+
+  get client(): MessageHub | undefined {
+    return this.hub;
+  }
+
+  async start(): Promise<void> {
+    if (this.choice.mode === 'off') return;
+    let endpoint = this.choice.endpoint;
+    let mode: BrokerStatus['mode'] = this.choice.mode;
+    if (this.choice.mode === 'embedded') {
+      try {
+        const started = await this.startEmbedded(endpoint);
+        if (started.broker) {
+          this.broker = started.broker;
+          endpoint = started.broker.endpoint;
+          this.broker.subscribe(() => this.refresh());
+        } else {
+          mode = 'remote'; // a broker already serves the configured endpoint: use it
+        }
+      } catch (err) {
+        this.current = { ...this.current, connection: 'disconnected', endpoint, error: (err as Error).message };
+        this.onChange();
+        return;
+      }
+    }
+    const hub = MessageHub.forEndpoint(endpoint, { clientName: `hubscope-app ${VERSION}` });
+    this.hub = hub;
+    this.current = { ...this.current, mode, endpoint };
+    this.onChange();
+    hub.on('state', () => this.refresh());
+    hub.on('notification', () => this.refresh());
+    hub.on('warning', () => undefined);
+    this.timer = setInterval(() => this.refresh(), POLL_MS);
+    this.timer.unref();
+    this.refresh();
+  }
+
+  /**
+   * Binds the configured endpoint. When it is taken: by a broker that answers,
+   * that broker is used instead (another app or `hubscope broker` runs); by
+   * anything else, a free port on the same host is bound.
+   */
+  private async startEmbedded(endpoint: string): Promise<{ broker: Broker | null }> {
+    const onListening = ({ endpoint: bound }: { endpoint: string }) => {
+      if (!this.discoveryDir) return;
+      try {
+        this.endpointFile = publishBrokerEndpoint(this.discoveryDir, {
+          endpoint: bound,
+          name: 'hubscope-embedded',
+          version: VERSION,
+        });
+      } catch {
+        // The discovery view reports an unusable directory; the broker works without the file.
+      }
+    };
+    try {
+      return { broker: await startBroker({ endpoint, onListening }) };
+    } catch (err) {
+      if (await answersAsBroker(endpoint)) return { broker: null };
+      const fallback = endpoint.replace(/:\d+$/, ':0');
+      if (!endpoint.startsWith('tcp://') || fallback === endpoint) throw err;
+      return { broker: await startBroker({ endpoint: fallback, onListening }) };
+    }
+  }
+
+  /** Re-reads the broker's state; coalesces calls that arrive while one is running. */
+  private refresh(): void {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = true;
+    void this.readState().finally(() => {
+      this.refreshing = false;
+      if (this.refreshAgain) {
+        this.refreshAgain = false;
+        this.refresh();
+      }
+    });
+  }
+
+  private async readState(): Promise<void> {
+    const hub = this.hub;
+    if (!hub) return;
+    try {
+      const [ping, status, channels, schemas] = await Promise.all([
+        hub.ping({ timeoutMs: 1500 }),
+        hub.status(),
+        hub.listChannels(),
+        hub.listSchemas(),
+      ]);
+      this.channelInfos = channels;
+      this.current = {
+        mode: this.current.mode,
+        endpoint: hub.endpoint,
+        connection: connectionOf(hub.state),
+        rttMs: ping.rttMs,
+        bootId: status.bootId,
+        startedAt: new Date(status.startedAt).toISOString(),
+        uptimeMs: status.uptimeMs,
+        clients: status.clients.length,
+        channels: channels.map(channelDto),
+        schemas: schemas.map((s) => ({ id: s.id, version: s.version, fingerprint: s.fingerprint })),
+        error: null,
+      };
+    } catch (err) {
+      this.channelInfos = undefined;
+      this.current = {
+        ...this.current,
+        endpoint: hub.endpoint,
+        connection: connectionOf(hub.state),
+        rttMs: null,
+        error: (err as Error).message,
+      };
+    }
+    this.onChange();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.endpointFile?.remove();
+    await this.hub?.close().catch(() => undefined);
+    await this.broker?.close();
+  }
+}

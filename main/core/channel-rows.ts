@@ -1,0 +1,58 @@
+// The Channels view's rows: the discovery layer's merge of broker registrations,
+// descriptor files and segments, with each channel's throughput from the
+// DataBlock monitor, shaped for the contract.
+import type { ChannelRow as ChannelRowDto, DataBlockRow } from '../../preload/contract.js';
+import type { DataBlockSummary } from '../datablock/list.js';
+import { brokerChannelFromInfo } from '../discovery/broker-adapter.js';
+import { segmentSummaryOf } from '../discovery/datablock-adapter.js';
+import { mergeChannels, normaliseShmName, type ChannelRow } from '../discovery/merge.js';
+import type { DiscoveryEntry } from '../discovery/model.js';
+import type { ChannelInfoT } from '../protocol/messages.js';
+
+export interface ChannelInputs {
+  /** undefined while no broker answers: nothing is then compared with it. */
+  broker: ChannelInfoT[] | undefined;
+  brokerEndpoint: string | null;
+  files: DiscoveryEntry[];
+  segments: DataBlockSummary[];
+  datablocks: DataBlockRow[];
+}
+
+function stateOf(row: ChannelRow): ChannelRowDto['state'] {
+  if (row.brokerState === 'pending' || row.brokerState === 'closing') return row.brokerState;
+  if (row.state === 'live') return 'active';
+  return row.state;
+}
+
+export function channelRows(inputs: ChannelInputs): ChannelRowDto[] {
+  const rows = mergeChannels({
+    ...(inputs.broker ? { broker: inputs.broker.map(brokerChannelFromInfo) } : {}),
+    ...(inputs.brokerEndpoint ? { brokerEndpoint: inputs.brokerEndpoint } : {}),
+    files: inputs.files,
+    segments: inputs.segments.map(segmentSummaryOf),
+  });
+  const rates = new Map(inputs.datablocks.map((d) => [normaliseShmName(d.name), d]));
+  return rows.map((row) => {
+    const block = row.sources.includes('shm') && row.shmName ? rates.get(row.shmName) : undefined;
+    return {
+      channel: row.channel,
+      state: stateOf(row),
+      sources: row.sources,
+      shmName: row.shmName ?? null,
+      schemaId: row.schemaId ?? null,
+      schemaFingerprint: row.schemaFingerprint ?? null,
+      producer: row.producer
+        ? {
+            name: row.producer.name ?? null,
+            uid: row.producer.uid ?? null,
+            pid: row.producer.pid ?? null,
+            host: row.producer.host ?? null,
+          }
+        : null,
+      consumerCount: row.consumerCount ?? null,
+      recordsPerSec: block?.recordsPerSec ?? null,
+      bytesPerSec: block?.bytesPerSec ?? null,
+      issues: row.issues,
+    };
+  });
+}

@@ -1,0 +1,84 @@
+// The options every shell shares (desktop and `hubscope serve`): which broker,
+// which discovery directory. Parsed once here so both shells accept the same flags.
+import { parseArgs } from 'node:util';
+import { chooseDiscoveryDir, type DiscoveryDirChoice } from '../discovery/directory.js';
+import { UsageError } from '../cli/command.js';
+
+export const DEFAULT_BROKER_ENDPOINT = 'tcp://127.0.0.1:5570';
+
+export type BrokerChoice =
+  { mode: 'embedded'; endpoint: string } | { mode: 'remote'; endpoint: string } | { mode: 'off' };
+
+export interface ServiceOptions {
+  broker: BrokerChoice;
+  discovery: (DiscoveryDirChoice & { pollIntervalMs: number | null }) | null;
+  /** How often segments are listed and their statistics sampled. */
+  sampleIntervalMs: number;
+}
+
+export const SERVICE_OPTIONS_HELP = `Service options (the desktop app accepts them too, after \`npm start --\`):
+  --broker WHERE         "embedded" (default: start a broker in this process),
+                         "off", or the endpoint of a running broker (tcp://host:port, ipc://path).
+  --broker-endpoint E    Where the embedded broker binds (default ${DEFAULT_BROKER_ENDPOINT};
+                         a free port is used if that one is taken).
+  --discovery-dir DIR    Discovery directory (default: $HUBSCOPE_DISCOVERY_DIR, else
+                         $XDG_RUNTIME_DIR/hubscope/discovery, else ~/.hubscope/discovery).
+  --no-discovery         Do not watch a discovery directory.
+  --discovery-poll MS    Poll the directory every MS ms instead of using file-system events
+                         (for NFS/SMB shares).`;
+
+export const SERVICE_OPTION_SPECS = {
+  broker: { type: 'string' },
+  'broker-endpoint': { type: 'string' },
+  'discovery-dir': { type: 'string' },
+  'no-discovery': { type: 'boolean', default: false },
+  'discovery-poll': { type: 'string' },
+} as const;
+
+export interface ServiceOptionValues {
+  broker?: string | undefined;
+  'broker-endpoint'?: string | undefined;
+  'discovery-dir'?: string | undefined;
+  'no-discovery'?: boolean | undefined;
+  'discovery-poll'?: string | undefined;
+}
+
+const ENDPOINT = /^(tcp:\/\/[^\s/]+:\d{1,5}|ipc:\/\/\S+)$/;
+
+function checkEndpoint(value: string, option: string): string {
+  if (!ENDPOINT.test(value)) {
+    throw new UsageError(`${option} must be tcp://host:port or ipc://path, not "${value}".`);
+  }
+  return value;
+}
+
+export function serviceOptionsFrom(values: ServiceOptionValues, env: NodeJS.ProcessEnv = process.env): ServiceOptions {
+  const brokerWord = values.broker ?? env.HUBSCOPE_BROKER ?? 'embedded';
+  let broker: BrokerChoice;
+  if (brokerWord === 'off') broker = { mode: 'off' };
+  else if (brokerWord === 'embedded') {
+    broker = {
+      mode: 'embedded',
+      endpoint: checkEndpoint(values['broker-endpoint'] ?? DEFAULT_BROKER_ENDPOINT, '--broker-endpoint'),
+    };
+  } else broker = { mode: 'remote', endpoint: checkEndpoint(brokerWord, '--broker') };
+
+  let pollIntervalMs: number | null = null;
+  if (values['discovery-poll'] !== undefined) {
+    const text = values['discovery-poll'];
+    pollIntervalMs = Number(text);
+    if (!/^\d+$/.test(text) || pollIntervalMs < 50 || pollIntervalMs > 600_000) {
+      throw new UsageError(`--discovery-poll must be a number of milliseconds from 50 to 600000, not "${text}".`);
+    }
+  }
+  const discovery = values['no-discovery']
+    ? null
+    : { ...chooseDiscoveryDir(values['discovery-dir'], env), pollIntervalMs };
+  return { broker, discovery, sampleIntervalMs: 1000 };
+}
+
+/** Parses only the service options out of argv (used by the desktop shell). */
+export function parseServiceArgs(argv: string[]): ServiceOptions {
+  const { values } = parseArgs({ args: argv, options: SERVICE_OPTION_SPECS, strict: false, allowPositionals: true });
+  return serviceOptionsFrom(values as ServiceOptionValues);
+}

@@ -1,0 +1,119 @@
+// The closed list of error codes of MessageHub protocol v1.
+// BROKER_ERROR_CODES travel in ERROR replies; CLIENT_ERROR_CODES are raised by the
+// client library itself (no broker involved). Each code carries the meaning and the
+// action a client should take, so docs/protocol.md and the ERROR body say the same thing.
+
+export interface ErrorCodeInfo {
+  /** What happened, for a person. */
+  meaning: string;
+  /** What a client should do about it. */
+  action: string;
+}
+
+export const BROKER_ERROR_CODES = {
+  BAD_REQUEST: {
+    meaning:
+      'The message was malformed: wrong frame count, bad tag or correlation id, body not JSON, or a field of the wrong type or format.',
+    action: 'Fix the message; the details name the field. Do not retry unchanged.',
+  },
+  UNSUPPORTED_VERSION: {
+    meaning: 'None of the protocol versions offered in HELLO (or the frame tag) is spoken by this broker.',
+    action: 'Upgrade the client or the broker; details.supported lists the versions the broker speaks.',
+  },
+  HELLO_REQUIRED: {
+    meaning:
+      'The broker does not know this connection: HELLO was not sent, or the broker restarted or expired the session.',
+    action: 'Send HELLO, then register everything again.',
+  },
+  UNKNOWN_TYPE: {
+    meaning: 'The message type is not a request type of the negotiated protocol version.',
+    action: 'Do not send it; check the type name and the negotiated version.',
+  },
+  TOO_LARGE: {
+    meaning: 'The message is larger than the broker accepts (HELLO_OK.maxMessageBytes).',
+    action: 'Send a smaller message (split lists, shorten descriptions).',
+  },
+  RATE_LIMITED: {
+    meaning:
+      'This connection sent more messages per second than the broker allows; further messages are dropped for a while.',
+    action: 'Slow down and retry after a short pause (details.retryAfterMs).',
+  },
+  NOT_FOUND: {
+    meaning: 'The channel, schema or registration named in the request does not exist.',
+    action: 'Check the name; create or register it first.',
+  },
+  PENDING: {
+    meaning:
+      'The channel exists but has no live producer yet (state pending or closing), and the wait (if any) ran out.',
+    action:
+      'Retry DISCOVER later or with a longer waitMs, or register as a consumer to be told when it becomes active.',
+  },
+  SCHEMA_INVALID: {
+    meaning: 'The schema document does not follow the DataBlock schema format (spec section 6).',
+    action: 'Fix the schema; the message names the field and value.',
+  },
+  SCHEMA_MISMATCH: {
+    meaning:
+      'Two schema fingerprints that must agree differ (consumer expectation vs channel, or a claimed fingerprint vs the one the broker computed).',
+    action: 'Use the schema the channel is published with; details.expected and details.actual name both fingerprints.',
+  },
+  SCHEMA_CONFLICT: {
+    meaning: 'A different schema is already registered under the same id and version.',
+    action: 'Register the new layout under a new version number.',
+  },
+  CHANNEL_OWNED: {
+    meaning: 'Another live producer owns the channel (one producer per channel).',
+    action:
+      'Use another channel name, or wait until the owner deregisters or is removed after the liveness timeout; details.owner names it.',
+  },
+  CONSUMER_ID_TAKEN: {
+    meaning: 'Another live process already registered this consumer id on the channel.',
+    action: 'Pick a unique consumer id (for example include host and pid).',
+  },
+  SHUTTING_DOWN: {
+    meaning: 'The broker is shutting down and accepts no new requests.',
+    action: 'Reconnect with backoff; a restarted broker will answer HELLO with a new boot id.',
+  },
+  INTERNAL: {
+    meaning: 'The broker failed while handling a valid request (a broker bug).',
+    action: 'Retry once; if it persists, report it with the broker log.',
+  },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export const CLIENT_ERROR_CODES = {
+  UNAVAILABLE: {
+    meaning:
+      'The broker is unreachable: nothing listens at the endpoint, the connection was lost, or the client is between reconnection attempts.',
+    action:
+      'Fall back (for example to discovery files) or retry later; the client reconnects by itself once it has been connected.',
+  },
+  TIMEOUT: {
+    meaning: 'The broker did not answer within the request timeout.',
+    action: 'Retry; if it keeps happening the broker is overloaded or hung.',
+  },
+  CLOSED: {
+    meaning: 'The MessageHub client (or the registration handle) was closed by this process.',
+    action: 'Do not use it again; open a new one.',
+  },
+  PROTOCOL_ERROR: {
+    meaning: 'The broker sent a reply this client does not understand (malformed frames or body).',
+    action: 'Check that client and broker speak the same protocol version; report it.',
+  },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type BrokerErrorCode = keyof typeof BROKER_ERROR_CODES;
+export type ClientErrorCode = keyof typeof CLIENT_ERROR_CODES;
+export type HubErrorCode = BrokerErrorCode | ClientErrorCode;
+
+export const BROKER_ERROR_CODE_LIST = Object.keys(BROKER_ERROR_CODES) as BrokerErrorCode[];
+export const CLIENT_ERROR_CODE_LIST = Object.keys(CLIENT_ERROR_CODES) as ClientErrorCode[];
+
+export function errorCodeInfo(code: HubErrorCode): ErrorCodeInfo {
+  return code in BROKER_ERROR_CODES
+    ? BROKER_ERROR_CODES[code as BrokerErrorCode]
+    : CLIENT_ERROR_CODES[code as ClientErrorCode];
+}
+
+export function isBrokerErrorCode(value: unknown): value is BrokerErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(BROKER_ERROR_CODES, value);
+}

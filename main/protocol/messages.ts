@@ -1,0 +1,458 @@
+// MessageHub protocol v1: every message body, defined once with TypeBox.
+// The TypeScript types (Static<>), the runtime validators (validators.ts) and the
+// JSON Schema files in docs/protocol/ (json-schemas.ts) all come from these values.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { BROKER_ERROR_CODE_LIST } from './error-codes.js';
+import {
+  CHANNEL_NAME_MAX,
+  CHANNEL_NAME_PATTERN,
+  FINGERPRINT_PATTERN,
+  SHM_NAME_MAX,
+  SHM_NAME_PATTERN,
+} from './names.js';
+
+/** Protocol versions this code speaks (HELLO negotiation picks the highest common one). */
+export const PROTOCOL_VERSIONS: readonly number[] = [1];
+
+// ---------------------------------------------------------------- building blocks
+
+const ChannelName = Type.String({
+  minLength: 1,
+  maxLength: CHANNEL_NAME_MAX,
+  pattern: CHANNEL_NAME_PATTERN,
+  description: 'Logical channel name: dot-separated segments of [A-Za-z0-9_-], each starting with a letter or digit.',
+});
+const ShmName = Type.String({ minLength: 1, maxLength: SHM_NAME_MAX, pattern: SHM_NAME_PATTERN });
+const Fingerprint = Type.String({ pattern: FINGERPRINT_PATTERN, description: 'Lower-case hex BLAKE2b-256.' });
+const Text = (maxLength: number, description?: string) =>
+  Type.String({ minLength: 1, maxLength, ...(description ? { description } : {}) });
+const Host = Text(255, 'Host name of the process.');
+const Pid = Type.Integer({ minimum: 0, maximum: 0x7fffffff, description: 'Process id (0 when unknown).' });
+const EpochMs = Type.Number({ description: 'Wall-clock time, milliseconds since 1970-01-01 UTC.' });
+const Count = Type.Integer({ minimum: 0 });
+
+export const ChannelState = Type.Union(
+  [Type.Literal('pending'), Type.Literal('active'), Type.Literal('stale'), Type.Literal('closing')],
+  {
+    description:
+      'pending: no producer; active: producer heartbeating; stale: producer missed heartbeats; closing: producer closed it, consumers told to leave.',
+  },
+);
+
+const FieldType = Type.Union(
+  [
+    'bool',
+    'int8',
+    'uint8',
+    'int16',
+    'uint16',
+    'int32',
+    'uint32',
+    'int64',
+    'uint64',
+    'float32',
+    'float64',
+    'char',
+    'string',
+    'bytes',
+  ].map((t) => Type.Literal(t)),
+);
+const SchemaField = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  type: FieldType,
+  count: Type.Optional(Type.Integer({ minimum: 1 })),
+  length: Type.Optional(Type.Integer({ minimum: 1 })),
+  description: Type.Optional(Type.String()),
+  unit: Type.Optional(Type.String()),
+});
+const StructSchema = Type.Object({
+  packing: Type.Union([Type.Literal('aligned'), Type.Literal('packed')]),
+  fields: Type.Array(SchemaField, { minItems: 1, maxItems: 4096 }),
+});
+/** A schema document in the JSON format of the DataBlock spec, section 6. The broker validates it fully with parseSchema. */
+export const SchemaDocument = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    version: Type.Integer({ minimum: 0, maximum: 1023 }),
+    description: Type.Optional(Type.String()),
+    slot: StructSchema,
+    flexzone: Type.Optional(StructSchema),
+  },
+  { description: 'DataBlock schema document (spec section 6).' },
+);
+
+const SchemaRef = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    version: Type.Integer({ minimum: 0, maximum: 1023 }),
+    fingerprint: Type.Optional(Fingerprint),
+  },
+  {
+    description:
+      'A schema in the registry. A fingerprint, if given, is only compared with the one the broker computed.',
+  },
+);
+
+/** The schema a channel is published with, as the broker computed it. */
+const ChannelSchemaInfo = Type.Object({
+  id: Type.String(),
+  version: Type.Integer(),
+  fingerprint: Fingerprint,
+  flexzoneFingerprint: Type.Optional(Fingerprint),
+});
+
+export const DataBlockConfig = Type.Object(
+  {
+    policy: Type.Union([Type.Literal('Single'), Type.Literal('DoubleBuffer'), Type.Literal('RingBuffer')]),
+    syncPolicy: Type.Union([Type.Literal('Latest_only'), Type.Literal('Sequential'), Type.Literal('Sequential_sync')]),
+    capacity: Type.Integer({ minimum: 1, maximum: 0xffffffff, description: 'Ring slots.' }),
+    pageSize: Type.Integer({
+      minimum: 1,
+      maximum: 0xffffffff,
+      description: 'physical_page_size (4096, 4 MiB, 16 MiB).',
+    }),
+    slotSize: Type.Integer({
+      minimum: 1,
+      maximum: 0xffffffff,
+      description: 'Slot stride in bytes (logical_unit_size).',
+    }),
+    flexZoneSize: Type.Integer({ minimum: 0, maximum: 0xffffffff, description: 'Flexible zone bytes.' }),
+    checksumPolicy: Type.Optional(Type.Union([Type.Literal('None'), Type.Literal('Manual'), Type.Literal('Enforced')])),
+  },
+  { description: 'DataBlock segment configuration (spec section 3).' },
+);
+
+const ProducerInfo = Type.Object({
+  producerName: Type.String(),
+  producerUid: Type.String(),
+  host: Type.String(),
+  pid: Pid,
+  registeredAt: EpochMs,
+  lastHeartbeatAt: EpochMs,
+});
+
+export const ChannelInfo = Type.Object({
+  name: ChannelName,
+  state: ChannelState,
+  explicit: Type.Boolean({ description: 'Created by CHANNEL_CREATE (kept when its producer leaves).' }),
+  description: Type.Optional(Type.String()),
+  createdAt: EpochMs,
+  shmName: Type.Optional(ShmName),
+  schema: Type.Union([ChannelSchemaInfo, Type.Null()], { description: 'null when the producer registered no schema.' }),
+  config: Type.Optional(DataBlockConfig),
+  producer: Type.Optional(ProducerInfo),
+  consumerCount: Count,
+});
+
+export const ConsumerInfo = Type.Object({
+  consumerId: Type.String(),
+  consumerName: Type.Optional(Type.String()),
+  host: Type.String(),
+  pid: Pid,
+  expectedFingerprint: Type.Optional(Fingerprint),
+  registeredAt: EpochMs,
+  lastHeartbeatAt: EpochMs,
+  stale: Type.Boolean(),
+});
+
+const SchemaSummary = Type.Object({
+  id: Type.String(),
+  version: Type.Integer(),
+  description: Type.Optional(Type.String()),
+  fingerprint: Fingerprint,
+  flexzoneFingerprint: Type.Optional(Fingerprint),
+  registeredAt: EpochMs,
+});
+
+const ClientInfo = Type.Object({
+  name: Type.String(),
+  host: Type.String(),
+  pid: Pid,
+  protocolVersion: Type.Integer(),
+  connectedAt: EpochMs,
+  lastSeenAt: EpochMs,
+  registrations: Count,
+});
+
+const Empty = Type.Object({});
+
+// ---------------------------------------------------------------- requests and replies
+
+/** Every request type with its body and the body of its `<TYPE>_OK` reply. */
+export const REQUESTS = {
+  HELLO: {
+    summary: 'First message on a connection: offers protocol versions, identifies the client process.',
+    request: Type.Object({
+      versions: Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { minItems: 1, maxItems: 16 }),
+      client: Type.Object({
+        name: Text(128, 'What the client is, e.g. "hubscope-app" or a producer name.'),
+        host: Host,
+        pid: Pid,
+      }),
+    }),
+    reply: Type.Object({
+      version: Type.Integer({ description: 'The protocol version chosen by the broker.' }),
+      bootId: Type.String({ description: 'Changes on every broker start: a new one means re-register everything.' }),
+      brokerTime: EpochMs,
+      heartbeatIntervalMs: Type.Integer({ minimum: 1, description: 'Send HEARTBEAT at this interval.' }),
+      livenessTimeoutMs: Type.Integer({
+        minimum: 1,
+        description: 'A registration silent this long is removed (stale after 2 intervals).',
+      }),
+      maxMessageBytes: Type.Integer({ minimum: 1 }),
+      broker: Type.Object({ software: Type.String(), version: Type.String() }),
+    }),
+  },
+  PING: {
+    summary: 'Health check; the client measures the round-trip time.',
+    request: Empty,
+    reply: Type.Object({ bootId: Type.String(), brokerTime: EpochMs }),
+  },
+  STATUS: {
+    summary: 'Broker overview for dashboards: endpoint, uptime, clients, channel and schema counts.',
+    request: Empty,
+    reply: Type.Object({
+      endpoint: Type.String(),
+      bootId: Type.String(),
+      brokerVersion: Type.String(),
+      protocolVersions: Type.Array(Type.Integer()),
+      startedAt: EpochMs,
+      uptimeMs: Type.Number(),
+      brokerTime: EpochMs,
+      heartbeatIntervalMs: Type.Integer(),
+      livenessTimeoutMs: Type.Integer(),
+      clients: Type.Array(ClientInfo),
+      channels: Type.Object({ total: Count, pending: Count, active: Count, stale: Count, closing: Count }),
+      schemas: Count,
+      counters: Type.Object({ requests: Count, errors: Count, dropped: Count }),
+    }),
+  },
+  HEARTBEAT: {
+    summary: 'Sent every heartbeatIntervalMs while connected; refreshes each listed registration.',
+    request: Type.Object({
+      producers: Type.Array(ChannelName, { maxItems: 10000, description: 'Channels this connection produces.' }),
+      consumers: Type.Array(Type.Object({ channel: ChannelName, consumerId: Text(128) }), { maxItems: 10000 }),
+    }),
+    reply: Type.Object({
+      bootId: Type.String(),
+      brokerTime: EpochMs,
+      unknownProducers: Type.Array(ChannelName, {
+        description: 'Not registered (any more) from this connection: register again.',
+      }),
+      unknownConsumers: Type.Array(Type.Object({ channel: ChannelName, consumerId: Type.String() })),
+    }),
+  },
+  PRODUCER_REGISTER: {
+    summary: 'Registers (or idempotently re-registers) the producer of a channel, creating the channel if needed.',
+    request: Type.Object({
+      channel: ChannelName,
+      shmName: ShmName,
+      schema: Type.Optional(SchemaRef),
+      schemaDefinition: Type.Optional(SchemaDocument),
+      config: DataBlockConfig,
+      host: Host,
+      pid: Pid,
+      producerName: Text(128),
+      producerUid: Text(128, 'Stable identity of the producer; with host and pid it identifies the owner.'),
+      description: Type.Optional(Type.String({ maxLength: 1024 })),
+    }),
+    reply: Type.Object({
+      channel: ChannelInfo,
+      created: Type.Boolean({ description: 'The channel did not exist before.' }),
+      reregistered: Type.Boolean({ description: 'The same producer was already registered (idempotent).' }),
+    }),
+  },
+  PRODUCER_DEREGISTER: {
+    summary: 'The producer leaves: consumers get CHANNEL_CLOSING and the channel closes.',
+    request: Type.Object({ channel: ChannelName, producerUid: Text(128) }),
+    reply: Type.Object({ channel: ChannelName }),
+  },
+  CONSUMER_REGISTER: {
+    summary: 'Registers a consumer of a channel (creating a pending channel if needed).',
+    request: Type.Object({
+      channel: ChannelName,
+      consumerId: Text(128, 'Unique per channel.'),
+      consumerName: Type.Optional(Text(128)),
+      expectedFingerprint: Type.Optional(Fingerprint),
+      host: Host,
+      pid: Pid,
+    }),
+    reply: Type.Object({ channel: ChannelInfo, reregistered: Type.Boolean() }),
+  },
+  CONSUMER_DEREGISTER: {
+    summary: 'A consumer leaves; its producer gets CONSUMER_LEFT.',
+    request: Type.Object({ channel: ChannelName, consumerId: Text(128) }),
+    reply: Type.Object({ channel: ChannelName }),
+  },
+  CONSUMER_LIST: {
+    summary: 'Consumers of a channel (what a producer asks to know who reads it).',
+    request: Type.Object({ channel: ChannelName }),
+    reply: Type.Object({ channel: ChannelName, consumers: Type.Array(ConsumerInfo) }),
+  },
+  DISCOVER: {
+    summary:
+      'Channel name to shm name, schema, state, producer and consumer count; waits up to waitMs for a pending channel.',
+    request: Type.Object({
+      channel: ChannelName,
+      waitMs: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          maximum: 60000,
+          description: 'How long the broker may hold the request while the channel is pending.',
+        }),
+      ),
+    }),
+    reply: Type.Object({ channel: ChannelInfo }),
+  },
+  CHANNEL_CREATE: {
+    summary: 'Creates a channel explicitly (state pending until a producer registers). Idempotent.',
+    request: Type.Object({ channel: ChannelName, description: Type.Optional(Type.String({ maxLength: 1024 })) }),
+    reply: Type.Object({ channel: ChannelInfo, created: Type.Boolean() }),
+  },
+  CHANNEL_DESTROY: {
+    summary: 'Removes a channel and every registration on it; its producer and consumers get CHANNEL_CLOSING.',
+    request: Type.Object({ channel: ChannelName }),
+    reply: Type.Object({ channel: ChannelName, notified: Count }),
+  },
+  CHANNEL_LIST: {
+    summary: 'Lists channels, optionally filtered by state, name prefix and producer host.',
+    request: Type.Object({
+      states: Type.Optional(Type.Array(ChannelState, { maxItems: 4 })),
+      prefix: Type.Optional(Type.String({ maxLength: CHANNEL_NAME_MAX })),
+      producerHost: Type.Optional(Type.String({ maxLength: 255 })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+    }),
+    reply: Type.Object({
+      channels: Type.Array(ChannelInfo),
+      total: Count,
+    }),
+  },
+  SCHEMA_REGISTER: {
+    summary: 'Adds a schema to the registry; the broker computes its fingerprints. Idempotent for an identical schema.',
+    request: Type.Object({ schema: SchemaDocument }),
+    reply: Type.Object({
+      id: Type.String(),
+      version: Type.Integer(),
+      fingerprint: Fingerprint,
+      flexzoneFingerprint: Type.Optional(Fingerprint),
+      created: Type.Boolean(),
+    }),
+  },
+  SCHEMA_GET: {
+    summary: 'One schema by id and version (latest version when omitted).',
+    request: Type.Object({
+      id: Type.String({ minLength: 1, maxLength: 256 }),
+      version: Type.Optional(Type.Integer({ minimum: 0, maximum: 1023 })),
+    }),
+    reply: Type.Object({
+      schema: SchemaDocument,
+      fingerprint: Fingerprint,
+      flexzoneFingerprint: Type.Optional(Fingerprint),
+      registeredAt: EpochMs,
+    }),
+  },
+  SCHEMA_LIST: {
+    summary: 'Summaries of registered schemas, all versions, optionally of one id.',
+    request: Type.Object({ id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) }),
+    reply: Type.Object({ schemas: Type.Array(SchemaSummary) }),
+  },
+  BYE: {
+    summary: 'The client leaves: everything registered through this connection is deregistered.',
+    request: Empty,
+    reply: Type.Object({ removed: Count }),
+  },
+} as const satisfies Record<string, { summary: string; request: TSchema; reply: TSchema }>;
+
+// ---------------------------------------------------------------- notifications and errors
+
+/** Unsolicited messages from the broker (empty correlation id). */
+export const NOTIFICATIONS = {
+  CONSUMER_JOINED: {
+    summary: 'To a producer: a consumer registered on its channel.',
+    body: Type.Object({ channel: ChannelName, consumer: ConsumerInfo }),
+  },
+  CONSUMER_LEFT: {
+    summary: 'To a producer: a consumer deregistered, timed out, or was dropped.',
+    body: Type.Object({
+      channel: ChannelName,
+      consumerId: Type.String(),
+      reason: Type.Union([
+        Type.Literal('deregistered'),
+        Type.Literal('timeout'),
+        Type.Literal('schema-mismatch'),
+        Type.Literal('disconnected'),
+      ]),
+    }),
+  },
+  CHANNEL_ACTIVE: {
+    summary: 'To consumers: a producer registered on their channel (first time or after leaving).',
+    body: Type.Object({ channel: ChannelName, info: ChannelInfo }),
+  },
+  PRODUCER_GONE: {
+    summary: 'To consumers: the producer stopped heartbeating and was removed (or its connection said BYE).',
+    body: Type.Object({
+      channel: ChannelName,
+      reason: Type.Union([Type.Literal('timeout'), Type.Literal('disconnected')]),
+    }),
+  },
+  CHANNEL_CLOSING: {
+    summary: 'To consumers (and the producer when destroyed): the channel is closing; deregister.',
+    body: Type.Object({
+      channel: ChannelName,
+      reason: Type.Union([Type.Literal('producer-closed'), Type.Literal('destroyed')]),
+    }),
+  },
+  REGISTRATION_DROPPED: {
+    summary:
+      'To the owner of a registration the broker removed (timeout, destroy, schema mismatch with a new producer).',
+    body: Type.Object({
+      channel: ChannelName,
+      role: Type.Union([Type.Literal('producer'), Type.Literal('consumer')]),
+      consumerId: Type.Optional(Type.String()),
+      reason: Type.Union([Type.Literal('timeout'), Type.Literal('destroyed'), Type.Literal('schema-mismatch')]),
+      message: Type.String(),
+    }),
+  },
+  BROKER_SHUTDOWN: {
+    summary: 'To every client: the broker is stopping. Reconnect with backoff; a restarted broker has a new boot id.',
+    body: Type.Object({ reason: Type.String() }),
+  },
+} as const satisfies Record<string, { summary: string; body: TSchema }>;
+
+export const ErrorBody = Type.Object({
+  code: Type.Union(BROKER_ERROR_CODE_LIST.map((c) => Type.Literal(c))),
+  message: Type.String({ description: 'What went wrong, for a person; names the field or value.' }),
+  action: Type.String({ description: 'What the client should do.' }),
+  details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+// ---------------------------------------------------------------- derived types
+
+export type RequestType = keyof typeof REQUESTS;
+export type NotificationType = keyof typeof NOTIFICATIONS;
+export type RequestBody<T extends RequestType> = Static<(typeof REQUESTS)[T]['request']>;
+export type ReplyBody<T extends RequestType> = Static<(typeof REQUESTS)[T]['reply']>;
+export type NotificationBody<T extends NotificationType> = Static<(typeof NOTIFICATIONS)[T]['body']>;
+export type ErrorReply = Static<typeof ErrorBody>;
+export type ChannelInfoT = Static<typeof ChannelInfo>;
+export type ConsumerInfoT = Static<typeof ConsumerInfo>;
+export type ChannelStateT = Static<typeof ChannelState>;
+export type DataBlockConfigT = Static<typeof DataBlockConfig>;
+export type SchemaDocumentT = Static<typeof SchemaDocument>;
+
+export const REQUEST_TYPES = Object.keys(REQUESTS) as RequestType[];
+export const NOTIFICATION_TYPES = Object.keys(NOTIFICATIONS) as NotificationType[];
+export const ERROR_TYPE = 'ERROR';
+export const REPLY_SUFFIX = '_OK';
+
+export function replyTypeOf(type: RequestType): string {
+  return type + REPLY_SUFFIX;
+}
+
+export function isRequestType(type: string): type is RequestType {
+  return Object.prototype.hasOwnProperty.call(REQUESTS, type);
+}
+
+export function isNotificationType(type: string): type is NotificationType {
+  return Object.prototype.hasOwnProperty.call(NOTIFICATIONS, type);
+}

@@ -1,0 +1,96 @@
+// The whole app end to end: `hubscope serve` with its embedded broker and a
+// discovery directory, `hubscope demo` producing into real shared memory and
+// announcing itself through both, and Chromium showing the result.
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser.js';
+import { startCli, type Started } from '../support/processes.js';
+
+const SUFFIX = `-e2e-${process.pid}`;
+const COUNTER = 'lab.demo.counter';
+const SEGMENT = `${COUNTER}${SUFFIX}`;
+
+describe('live channels through every source', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hubscope-e2e-discovery-'));
+  let server: Started;
+  let demo: Started;
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+  let broker: string;
+
+  beforeAll(async () => {
+    const started = await startCli(
+      ['serve', '--port', '0', '--json', '--broker-endpoint', 'tcp://127.0.0.1:0', '--discovery-dir', dir],
+      /\{"url".*\}\n/,
+    );
+    server = started;
+    const info = JSON.parse(started.match[0]) as { url: string; broker: string };
+    url = info.url;
+    broker = info.broker;
+    expect(broker).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    demo = await startCli(
+      ['demo', '--only', 'counter,temperature', `--suffix=${SUFFIX}`, '--broker', broker, '--discovery-dir', dir],
+      /registered 2 channel\(s\)/,
+    );
+    browser = await launchChromium();
+    page = await browser.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop();
+    await server?.stop();
+    for (const name of [SEGMENT, `lab.demo.temperature${SUFFIX}`]) {
+      try {
+        unlinkSync(`/dev/shm/${name}`);
+      } catch {
+        // already removed by the demo's own cleanup
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('merges broker, descriptor file and segment into one channel row', async () => {
+    await page.goto(`${url}#/channels`);
+    const row = page.locator(`tr[data-channel="${COUNTER}"][data-shm="${SEGMENT}"]`);
+    await row.filter({ hasText: 'broker' }).filter({ hasText: 'file' }).filter({ hasText: 'shm' }).waitFor();
+    expect(await row.textContent()).toContain('active');
+    expect(await row.textContent()).toContain(SEGMENT);
+  });
+
+  it('decodes the latest records with the schema from the descriptor', async () => {
+    await page.goto(`${url}#/datablocks/${encodeURIComponent(SEGMENT)}`);
+    const table = page.getByTestId('records-table');
+    await table.waitFor();
+    const headers = await table.locator('th').allTextContents();
+    expect(headers.map((h) => h.trim().toLowerCase())).toEqual(expect.arrayContaining(['id', 'count', 'ts']));
+    const verdict = await page.getByTestId('inspector').textContent();
+    expect(verdict).toContain('valid');
+    expect(verdict).toContain('discovery file');
+  });
+
+  it('shows the embedded broker with the registered channel', async () => {
+    await page.goto(`${url}#/broker`);
+    await page.getByTestId('broker-endpoint').filter({ hasText: broker }).waitFor();
+    await page.getByTestId('broker-channels').filter({ hasText: COUNTER }).waitFor();
+  });
+
+  it('lists a broken descriptor file with its reason', async () => {
+    writeFileSync(join(dir, 'broken.channel.json'), '{ "format": ');
+    await page.goto(`${url}#/discovery`);
+    await page.getByTestId('discovery-entries').filter({ hasText: COUNTER }).waitFor();
+    const problems = page.getByTestId('discovery-problems');
+    await problems.filter({ hasText: 'broken.channel.json' }).waitFor();
+  });
+
+  it('marks the channel stale when its producer is killed', async () => {
+    demo.child.kill('SIGKILL');
+    await page.goto(`${url}#/channels`);
+    const row = page.locator(`tr[data-channel="${COUNTER}"][data-shm="${SEGMENT}"]`);
+    await row.filter({ hasText: /stale|dead/ }).waitFor({ timeout: 30_000 });
+  });
+});

@@ -1,0 +1,69 @@
+// `hubscope broker` option parsing (the running command is exercised as a real
+// process in broker-processes.test.ts).
+import { describe, expect, it } from 'vitest';
+import { brokerCommand, parseBrokerArgs } from '../../main/cli/broker.js';
+import { UsageError } from '../../main/cli/command.js';
+
+describe('hubscope broker options', () => {
+  it('parses every option, in both --flag value and --flag=value forms', () => {
+    expect(
+      parseBrokerArgs([
+        '--endpoint',
+        'tcp://127.0.0.1:5570',
+        '--state-file=/tmp/s.json',
+        '--log-level',
+        'debug',
+        '--json',
+        '--heartbeat-ms=250',
+        '--discovery-dir',
+        '/tmp/d',
+      ]),
+    ).toEqual({
+      endpoint: 'tcp://127.0.0.1:5570',
+      stateFile: '/tmp/s.json',
+      logLevel: 'debug',
+      json: true,
+      heartbeatMs: 250,
+      discoveryDir: '/tmp/d',
+      discovery: true,
+    });
+    expect(parseBrokerArgs(['--no-discovery']).discovery).toBe(false);
+    expect(parseBrokerArgs([])).toEqual({
+      endpoint: undefined,
+      stateFile: undefined,
+      logLevel: 'info',
+      json: false,
+      heartbeatMs: undefined,
+      discoveryDir: undefined,
+      discovery: true,
+    });
+  });
+
+  it('names the bad option in its error', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--endpoint', 'localhost:5570'], /--endpoint "localhost:5570"/],
+      [['--log-level', 'loud'], /--log-level "loud"/],
+      [['--heartbeat-ms', '5'], /--heartbeat-ms "5"/],
+      [['--state-file'], /--state-file needs a value/],
+      [['--frobnicate'], /unknown option "--frobnicate"/],
+    ];
+    for (const [args, re] of cases) {
+      expect(() => parseBrokerArgs(args)).toThrow(UsageError);
+      expect(() => parseBrokerArgs(args)).toThrow(re);
+    }
+  });
+
+  it('documents its options in --help', () => {
+    for (const flag of [
+      '--endpoint',
+      '--state-file',
+      '--log-level',
+      '--json',
+      '--heartbeat-ms',
+      '--discovery-dir',
+      '--no-discovery',
+    ])
+      expect(brokerCommand.usage).toContain(flag);
+    expect(brokerCommand.name).toBe('broker');
+  });
+});

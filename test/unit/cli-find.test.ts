@@ -1,0 +1,92 @@
+// `hubscope find`: the consumer's lookup, broker first, files when the broker is down.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startBroker, type Broker } from '../../main/broker/index.js';
+import { publishDescriptor, type DescriptorHandle } from '../../main/discovery/publish.js';
+import { MessageHub } from '../../main/hub/index.js';
+import { sampleInput } from './discovery-helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hubscope-find-'));
+const channel = `lab.find.t${process.pid}`;
+
+interface Found {
+  code: number;
+  out: { via: string | null; note: string; shmName?: string };
+}
+
+/** Runs the CLI asynchronously: the broker under test lives in this process and must keep answering. */
+function find(...args: string[]): Promise<Found> {
+  const argv = [
+    '--import',
+    'tsx',
+    'test/support/cli-from-source.ts',
+    'find',
+    channel,
+    '--discovery-dir',
+    dir,
+    '--json',
+  ];
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...argv, ...args], { encoding: 'utf8', timeout: 20_000 }, (err, stdout) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, out: JSON.parse(stdout) as Found['out'] });
+    });
+  });
+}
+
+describe('hubscope find', () => {
+  let broker: Broker | undefined;
+  let descriptor: DescriptorHandle | undefined;
+  afterAll(async () => {
+    await descriptor?.remove();
+    await broker?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says the channel is nowhere when neither the broker nor the files know it', async () => {
+    const { code, out } = await find('--broker', 'tcp://127.0.0.1:1');
+    expect(code).toBe(1);
+    expect(out.via).toBeNull();
+    expect(out.note).toContain(`channel "${channel}" not found`);
+  });
+
+  it('falls back to the discovery files when the broker is unreachable, and says so', async () => {
+    descriptor = publishDescriptor(dir, { ...sampleInput(channel), shmName: `/${channel}` });
+    const { code, out } = await find('--broker', 'tcp://127.0.0.1:1');
+    expect(code).toBe(0);
+    expect(out.via).toBe('files');
+    expect(out.note).toMatch(/unreachable.*found through discovery file/);
+    expect(out.shmName).toBe(`/${channel}`);
+  });
+
+  it('answers through the broker when it has the channel', async () => {
+    broker = await startBroker({ endpoint: 'tcp://127.0.0.1:0' });
+    const hub = new MessageHub({ endpoint: broker.endpoint });
+    const producer = await hub.registerProducer({
+      channel,
+      shmName: `/${channel}`,
+      config: {
+        policy: 'RingBuffer',
+        syncPolicy: 'Latest_only',
+        capacity: 4,
+        pageSize: 4096,
+        slotSize: 64,
+        flexZoneSize: 0,
+        checksumPolicy: 'None',
+      },
+      producerName: 'find-test',
+    });
+    try {
+      const { code, out } = await find('--broker', broker.endpoint);
+      expect(code).toBe(0);
+      expect(out.via).toBe('broker');
+      expect(out.note).toContain('found through');
+    } finally {
+      await producer.close();
+      await hub.close();
+    }
+  });
+});

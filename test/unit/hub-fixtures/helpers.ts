@@ -1,0 +1,81 @@
+// Shared helpers for the broker/hub tests (not a test file itself).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ProducerRegistrationInput } from '../../../main/hub/message-hub.js';
+import type { SchemaDocumentT } from '../../../main/protocol/messages.js';
+
+/** Polls `probe` until it returns a truthy value; throws with `what` after the deadline. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  everyMs = 10,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A fresh temp dir and a cleanup function. */
+export function tempDir(prefix = 'hubscope-broker-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function ipcEndpoint(dir: string): string {
+  return `ipc://${join(dir, 'b.sock')}`;
+}
+
+export const COUNTER_SCHEMA: SchemaDocumentT = {
+  id: 'lab.demo.counter',
+  version: 1,
+  description: 'test schema',
+  slot: {
+    packing: 'aligned',
+    fields: [
+      { name: 'seq', type: 'uint64' },
+      { name: 'value', type: 'float64' },
+      { name: 'flags', type: 'uint32' },
+    ],
+  },
+};
+/** Spec section 6 example fingerprint of COUNTER_SCHEMA's slot. */
+export const COUNTER_FINGERPRINT = 'f589d7f1a72cdfef9ae5b5b1b4dab355810f49c07835ca71dc68873df91f0bcb';
+
+export function producerInput(
+  channel: string,
+  extra: Partial<ProducerRegistrationInput> = {},
+): ProducerRegistrationInput {
+  return {
+    channel,
+    shmName: '/' + channel.replace(/\./g, '_'),
+    config: {
+      policy: 'RingBuffer',
+      syncPolicy: 'Latest_only',
+      capacity: 4,
+      pageSize: 4096,
+      slotSize: 64,
+      flexZoneSize: 0,
+    },
+    producerName: 'test-producer',
+    ...extra,
+  };
+}

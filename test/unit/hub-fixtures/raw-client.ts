@@ -1,0 +1,79 @@
+// A bare DEALER speaking the wire format by hand, for tests that need to send
+// exactly what they want (malformed frames, no heartbeats, odd versions).
+import { Dealer } from 'zeromq';
+
+export interface RawReply {
+  type: string;
+  correlationId: string;
+  body: Record<string, unknown>;
+}
+
+export class RawClient {
+  readonly socket = new Dealer({ linger: 0, sendTimeout: 1000 });
+  private readonly queue: RawReply[] = [];
+  private waiters: Array<() => void> = [];
+  private n = 0;
+
+  constructor(endpoint: string) {
+    this.socket.connect(endpoint);
+    void this.read();
+  }
+
+  private async read(): Promise<void> {
+    try {
+      for await (const frames of this.socket) {
+        const [, type, corr, body] = frames.map((f) => f.toString('utf8'));
+        this.queue.push({
+          type: type ?? '',
+          correlationId: corr ?? '',
+          body: body ? (JSON.parse(body) as Record<string, unknown>) : {},
+        });
+        for (const w of this.waiters.splice(0)) w();
+      }
+    } catch {
+      // closed
+    }
+  }
+
+  sendFrames(frames: Array<string | Buffer>): Promise<void> {
+    return this.socket.send(frames);
+  }
+
+  /** Sends a request with a fresh correlation id and waits for the message carrying it. */
+  async request(type: string, body: unknown, timeoutMs = 5000): Promise<RawReply> {
+    const corr = `r${++this.n}`;
+    await this.socket.send(['HS1', type, corr, JSON.stringify(body)]);
+    return this.next((m) => m.correlationId === corr, timeoutMs);
+  }
+
+  /** Waits for (and removes) the first queued message matching `match`. */
+  async next(match: (m: RawReply) => boolean, timeoutMs = 5000): Promise<RawReply> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.queue.findIndex(match);
+      if (i >= 0) return this.queue.splice(i, 1)[0]!;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no matching message from the broker in time');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Messages received so far that nobody took. */
+  drain(): RawReply[] {
+    return this.queue.splice(0);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+export function helloBody(name = 'raw-test', versions = [1]): unknown {
+  return { versions, client: { name, host: 'testhost', pid: process.pid } };
+}
