@@ -8,6 +8,7 @@ import { startBroker, type Broker } from '../../main/broker/index.js';
 import { publishDescriptor, type DescriptorHandle } from '../../main/discovery/publish.js';
 import { MessageHub } from '../../main/hub/index.js';
 import { sampleInput } from './discovery-helpers.js';
+import { SMALL_RING } from '../support/spec-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hubscope-find-'));
 const channel = `lab.find.t${process.pid}`;
@@ -68,15 +69,7 @@ describe('hubscope find', () => {
     const producer = await hub.registerProducer({
       channel,
       shmName: `/${channel}`,
-      config: {
-        policy: 'RingBuffer',
-        syncPolicy: 'Latest_only',
-        capacity: 4,
-        pageSize: 4096,
-        slotSize: 64,
-        flexZoneSize: 0,
-        checksumPolicy: 'None',
-      },
+      config: SMALL_RING,
       producerName: 'find-test',
     });
     try {

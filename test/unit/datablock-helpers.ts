@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { native } from '../../main/native/binding.js';
 import type { ChannelSchema } from '../../main/datablock/schema.js';
+import { SPEC_SLOT } from '../support/spec-fixtures.js';
 
 export const TEST_VECTOR = '/work/shared/testdata/plhb/ring-cap4-stride64.bin';
 
@@ -23,14 +24,7 @@ export function unlinkQuietly(name: string): void {
 export const VECTOR_SCHEMA: ChannelSchema = {
   id: 'test.vector',
   version: 1,
-  slot: {
-    packing: 'aligned',
-    fields: [
-      { name: 'seq', type: 'uint64' },
-      { name: 'value', type: 'float64' },
-      { name: 'flags', type: 'uint32' },
-    ],
-  },
+  slot: SPEC_SLOT,
 };
 
 /** Polls `check` until it returns true or the deadline passes. */

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DescriptorInput } from '../../main/discovery/publish.js';
+import { SPEC_SLOT } from '../support/spec-fixtures.js';
 import { CHANNEL_DESCRIPTOR_FORMAT, type ChannelDescriptor } from '../../main/discovery/format.js';
 
 export function makeTempDir(label: string): string {
@@ -23,14 +24,7 @@ export function sampleInput(channel: string, extra: Partial<DescriptorInput> = {
       definition: {
         id: channel,
         version: 1,
-        slot: {
-          packing: 'aligned',
-          fields: [
-            { name: 'seq', type: 'uint64' },
-            { name: 'value', type: 'float64' },
-            { name: 'flags', type: 'uint32' },
-          ],
-        },
+        slot: SPEC_SLOT,
       },
     },
     dataBlock: {

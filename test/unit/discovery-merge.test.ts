@@ -11,8 +11,9 @@ import type { ChannelDescriptor } from '../../main/discovery/format.js';
 import type { DiscoveryEntry } from '../../main/discovery/model.js';
 import { WorkQueue } from '../../main/discovery/limit.js';
 import { sampleDescriptor } from './discovery-helpers.js';
+import { SPEC_SLOT_FINGERPRINT } from '../support/spec-fixtures.js';
 
-const FP = 'f589d7f1a72cdfef9ae5b5b1b4dab355810f49c07835ca71dc68873df91f0bcb'; // sampleDescriptor's inline schema
+const FP = SPEC_SLOT_FINGERPRINT; // sampleDescriptor's inline schema
 const OTHER_FP = 'ab'.repeat(32);
 const ME = 'this-host';
 const now = Date.now();

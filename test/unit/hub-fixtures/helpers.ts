@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProducerRegistrationInput } from '../../../main/hub/message-hub.js';
 import type { SchemaDocumentT } from '../../../main/protocol/messages.js';
+import { SPEC_SLOT, SPEC_SLOT_FINGERPRINT } from '../../support/spec-fixtures.js';
 
 /** Polls `probe` until it returns a truthy value; throws with `what` after the deadline. */
 export async function waitFor<T>(
@@ -48,17 +49,10 @@ export const COUNTER_SCHEMA: SchemaDocumentT = {
   id: 'lab.demo.counter',
   version: 1,
   description: 'test schema',
-  slot: {
-    packing: 'aligned',
-    fields: [
-      { name: 'seq', type: 'uint64' },
-      { name: 'value', type: 'float64' },
-      { name: 'flags', type: 'uint32' },
-    ],
-  },
+  slot: SPEC_SLOT,
 };
 /** Spec section 6 example fingerprint of COUNTER_SCHEMA's slot. */
-export const COUNTER_FINGERPRINT = 'f589d7f1a72cdfef9ae5b5b1b4dab355810f49c07835ca71dc68873df91f0bcb';
+export const COUNTER_FINGERPRINT = SPEC_SLOT_FINGERPRINT;
 
 export function producerInput(
   channel: string,
