@@ -54,6 +54,9 @@ export const serveCommand: CliCommand = {
       throw new UsageError('--token must be at least 16 characters.');
     }
     const services = serviceOptionsFrom(values);
+    // A monitor must outlive the faults it monitors: log and keep serving.
+    process.on('uncaughtException', (err) => console.error('hubscope serve: unexpected error:', err));
+    process.on('unhandledRejection', (err) => console.error('hubscope serve: unexpected rejection:', err));
     const core = await startCore({ shell: 'browser', services });
     const bridge = await startHttpBridge(core, {
       host: values.host,

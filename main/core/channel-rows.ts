@@ -43,7 +43,8 @@ export function channelRows(inputs: ChannelInputs): ChannelRowDto[] {
       schemaFingerprint: row.schemaFingerprint ?? null,
       producer: row.producer
         ? {
-            name: row.producer.name ?? null,
+            // A segment-only row knows the pid; the segment header also names the producer.
+            name: row.producer.name ?? block?.producerName ?? null,
             uid: row.producer.uid ?? null,
             pid: row.producer.pid ?? null,
             host: row.producer.host ?? null,

@@ -1,10 +1,13 @@
 // Shared helpers for the datablock tests (not a test file itself).
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { native } from '../../main/native/binding.js';
 import type { ChannelSchema } from '../../main/datablock/schema.js';
+import { ROOT } from '../support/processes.js';
 import { SPEC_SLOT } from '../support/spec-fixtures.js';
 
-export const TEST_VECTOR = '/work/shared/testdata/plhb/ring-cap4-stride64.bin';
+/** The C++-made segment image; shared/ sits beside the checkout (CI lays it out the same way). */
+export const TEST_VECTOR = join(ROOT, '..', 'shared', 'testdata', 'plhb', 'ring-cap4-stride64.bin');
 
 /** A shm name no other test (or parallel test file) will use. */
 export function uniqueName(tag: string): string {
