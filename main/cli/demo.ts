@@ -1,10 +1,9 @@
 // `hubscope demo`: runs realistic lab producers into DataBlocks until Ctrl-C.
-import { parseArgs } from 'node:util';
 import { DEFAULT_RATES, DEMO_CHANNELS, startDemoProducers, type DemoChannel } from '../datablock/demo.js';
 import { SERVICE_OPTION_SPECS, serviceOptionsFrom } from '../core/options.js';
 import { announceProducers } from '../producer/announce.js';
 import { brokerFromDiscovery } from '../producer/find-broker.js';
-import { UsageError, type CliCommand } from './command.js';
+import { parseCliArgs, UsageError, type CliCommand } from './command.js';
 
 const USAGE = `Usage: hubscope demo [--only a,b] [--waveform-hz N] [--counter-hz N] [--camera-fps N] [--temperature-hz N] [--suffix S] [--json]
 
@@ -47,26 +46,21 @@ export const demoCommand: CliCommand = {
   summary: 'Run demo producers that write live DataBlocks',
   usage: USAGE,
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          only: { type: 'string' },
-          'waveform-hz': { type: 'string' },
-          'counter-hz': { type: 'string' },
-          'camera-fps': { type: 'string' },
-          'temperature-hz': { type: 'string' },
-          suffix: { type: 'string' },
-          json: { type: 'boolean', default: false },
-          broker: SERVICE_OPTION_SPECS.broker,
-          'discovery-dir': SERVICE_OPTION_SPECS['discovery-dir'],
-          'no-discovery': SERVICE_OPTION_SPECS['no-discovery'],
-        },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCliArgs({
+      args,
+      options: {
+        only: { type: 'string' },
+        'waveform-hz': { type: 'string' },
+        'counter-hz': { type: 'string' },
+        'camera-fps': { type: 'string' },
+        'temperature-hz': { type: 'string' },
+        suffix: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        broker: SERVICE_OPTION_SPECS.broker,
+        'discovery-dir': SERVICE_OPTION_SPECS['discovery-dir'],
+        'no-discovery': SERVICE_OPTION_SPECS['no-discovery'],
+      },
+    });
     let channels: DemoChannel[] = [...DEMO_CHANNELS];
     if (values.only !== undefined) {
       channels = values.only.split(',').map((c) => c.trim()) as DemoChannel[];

@@ -1,13 +1,12 @@
 // `hubscope find <channel>`: where a channel is, the way a consumer would look it
 // up: the MessageHub broker first, the discovery files when the broker cannot
 // answer, and which of the two answered, in words.
-import { parseArgs } from 'node:util';
 import { DEFAULT_BROKER_ENDPOINT } from '../core/options.js';
 import { chooseDiscoveryDir } from '../discovery/directory.js';
 import { resolveChannel } from '../discovery/resolve.js';
 import { MessageHub } from '../hub/index.js';
 import { brokerFromDiscovery } from '../producer/find-broker.js';
-import { UsageError, type CliCommand } from './command.js';
+import { parseCliArgs, UsageError, type CliCommand } from './command.js';
 
 const USAGE = `Usage: hubscope find <channel> [--broker ENDPOINT|off] [--discovery-dir DIR] [--timeout MS] [--json]
 
@@ -26,22 +25,16 @@ export const findCommand: CliCommand = {
   summary: 'Find a channel through the broker, or the discovery files when it is down',
   usage: USAGE,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          broker: { type: 'string' },
-          'discovery-dir': { type: 'string' },
-          timeout: { type: 'string' },
-          json: { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCliArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        broker: { type: 'string' },
+        'discovery-dir': { type: 'string' },
+        timeout: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
     const channel = positionals[0];
     if (channel === undefined || positionals.length > 1) throw new UsageError('give exactly one channel name');
     const timeoutMs = values.timeout === undefined ? 2000 : Number(values.timeout);

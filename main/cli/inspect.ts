@@ -1,14 +1,13 @@
 // `hubscope inspect <name>`: everything about one DataBlock: header,
 // validation, era, liveness, consumers, slots and the latest records.
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { toJson, type Json } from '../datablock/json.js';
 import { formatAge } from '../datablock/liveness.js';
 import { openDataBlock, type DataBlockReader, type SlotRecord } from '../datablock/reader.js';
 import { loadSchemaFile } from '../datablock/schema-file.js';
 import { decodeStruct, fingerprintOf, layoutOf, type ChannelSchema, type DecodedValue } from '../datablock/schema.js';
 import { toHex } from '../datablock/blake2b.js';
-import { UsageError, type CliCommand } from './command.js';
+import { parseCliArgs, UsageError, type CliCommand } from './command.js';
 
 const USAGE = `Usage: hubscope inspect <name> [--schema file.json] [--records N] [--hex] [--json] [--file]
 
@@ -35,23 +34,17 @@ interface InspectArgs {
 }
 
 function parse(args: string[]): InspectArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        schema: { type: 'string' },
-        records: { type: 'string' },
-        hex: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        file: { type: 'boolean', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCliArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      schema: { type: 'string' },
+      records: { type: 'string' },
+      hex: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      file: { type: 'boolean', default: false },
+    },
+  });
   if (positionals.length !== 1) throw new UsageError('give exactly one segment name or file path');
   const recordsText = values.records ?? '5';
   if (!/^\d+$/.test(recordsText) || Number(recordsText) > 1_000_000) {

@@ -1,8 +1,7 @@
 // `hubscope ls`: the DataBlocks on this machine.
-import { parseArgs } from 'node:util';
 import { toJson } from '../datablock/json.js';
 import { listDataBlocks } from '../datablock/list.js';
-import { UsageError, type CliCommand } from './command.js';
+import { parseCliArgs, type CliCommand } from './command.js';
 
 const USAGE = `Usage: hubscope ls [--json]
 
@@ -24,14 +23,9 @@ export const lsCommand: CliCommand = {
   summary: 'List the DataBlocks on this machine',
   usage: USAGE,
   async run(args) {
-    let json = false;
-    try {
-      ({
-        values: { json = false },
-      } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const {
+      values: { json },
+    } = parseCliArgs({ args, options: { json: { type: 'boolean', default: false } } });
     const list = listDataBlocks();
     if (json) {
       console.log(JSON.stringify(toJson(list), null, 2));

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { startHttpBridge } from '../bridge/http-bridge.js';
 import { startCore } from '../core/hubscope-core.js';
 import { SERVICE_OPTION_SPECS, SERVICE_OPTIONS_HELP, serviceOptionsFrom } from '../core/options.js';
 import { rendererDist } from '../paths.js';
-import { UsageError, type CliCommand } from './command.js';
+import { parseCliArgs, UsageError, type CliCommand } from './command.js';
 
 const USAGE = `Usage: hubscope serve [--host 127.0.0.1] [--port 7400] [--token T] [service options]
 
@@ -33,22 +32,16 @@ export const serveCommand: CliCommand = {
   summary: 'Run HubScope headless and serve the UI to a browser',
   usage: USAGE,
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          host: { type: 'string', default: '127.0.0.1' },
-          port: { type: 'string' },
-          token: { type: 'string' },
-          json: { type: 'boolean', default: false },
-          ...SERVICE_OPTION_SPECS,
-        },
-        strict: true,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCliArgs({
+      args,
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string' },
+        token: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        ...SERVICE_OPTION_SPECS,
+      },
+    });
     const port = parsePort(values.port, 7400);
     if (values.token !== undefined && values.token.length < 16) {
       throw new UsageError('--token must be at least 16 characters.');

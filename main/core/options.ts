@@ -19,8 +19,9 @@ export interface ServiceOptions {
 export const SERVICE_OPTIONS_HELP = `Service options (the desktop app accepts them too, after \`npm start --\`):
   --broker WHERE         "embedded" (default: start a broker in this process),
                          "off", or the endpoint of a running broker (tcp://host:port, ipc://path).
-  --broker-endpoint E    Where the embedded broker binds (default ${DEFAULT_BROKER_ENDPOINT};
-                         a free port is used if that one is taken).
+  --broker-endpoint E    Where the embedded broker binds (default ${DEFAULT_BROKER_ENDPOINT}).
+                         When a broker already answers there, that broker is used;
+                         when something else holds the port, a free port is used.
   --discovery-dir DIR    Discovery directory (default: $HUBSCOPE_DISCOVERY_DIR, else
                          $XDG_RUNTIME_DIR/hubscope/discovery, else ~/.hubscope/discovery).
   --no-discovery         Do not watch a discovery directory.
