@@ -121,11 +121,15 @@ describe('HubScope core services', () => {
     const response = await core.router.handle('datablock.inspect', { name: garbage });
     if (response.ok) expect((response.result as DataBlockInspection).valid).toBe(false);
     else expect(response.error.message).toContain(garbage);
-    expect(
-      latest('channels')
-        ?.find((r) => r.shmName === garbage)
-        ?.issues.join(' '),
-    ).toContain('no descriptor file');
+    // The channel rows follow the datablocks topic a moment later (recomputed once per turn).
+    await waitFor(
+      () =>
+        latest('channels')?.some(
+          (r) => r.shmName === garbage && r.issues.some((x) => x.includes('no descriptor file')),
+        ) ?? false,
+      10_000,
+      'the garbage segment as a channel row with its issue',
+    );
   });
 
   it('flags a descriptor whose segment does not exist, and lists a broken file as a problem', async () => {
