@@ -94,6 +94,24 @@ export interface RecordDto {
   fields: Record<string, Json> | null;
   /** Hex of the payload bytes (first 256 bytes at most). */
   hex: string;
+  /** A thumbnail when the record holds an image (newest record only), else null. */
+  image: ImagePreviewDto | null;
+}
+
+/** An image field of a record (width x height x one number per pixel), as 8-bit grey. */
+export interface ImagePreviewDto {
+  field: string;
+  /** Size of the thumbnail. */
+  width: number;
+  height: number;
+  /** Size of the image in the record. */
+  sourceWidth: number;
+  sourceHeight: number;
+  /** The pixel values that map to black and white. */
+  min: number;
+  max: number;
+  /** width x height bytes, row-major, base64. */
+  pixels: string;
 }
 
 export interface ConsumerDto {

@@ -1,7 +1,7 @@
 // `hubscope inspect <name>`: everything about one DataBlock: header,
 // validation, era, liveness, consumers, slots and the latest records.
 import { existsSync } from 'node:fs';
-import { toJson, type Json } from '../datablock/json.js';
+import { fieldsToJson, toJson, type Json } from '../datablock/json.js';
 import { formatAge } from '../datablock/liveness.js';
 import { openDataBlock, type DataBlockReader, type SlotRecord } from '../datablock/reader.js';
 import { loadSchemaFile } from '../datablock/schema-file.js';
@@ -74,16 +74,6 @@ function open(a: InspectArgs): { reader: DataBlockReader; source: 'shm' | 'file'
 /** Arrays longer than this are summarised in --json output (a camera frame would be megabytes of text). */
 export const JSON_ARRAY_LIMIT = 1024;
 
-function fieldsJson(fields: Record<string, DecodedValue>): Json {
-  const out: { [k: string]: Json } = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (typeof v === 'object' && v.length > JSON_ARRAY_LIMIT) {
-      out[k] = { length: v.length, head: toJson(v.subarray(0, 16)), truncated: true };
-    } else out[k] = toJson(v);
-  }
-  return out;
-}
-
 function recordJson(r: SlotRecord, schema: ChannelSchema | undefined, hex: boolean): Json {
   const out: { [k: string]: Json } = {
     id: toJson(r.id),
@@ -92,7 +82,7 @@ function recordJson(r: SlotRecord, schema: ChannelSchema | undefined, hex: boole
     checksumPresent: r.checksumPresent,
     checksumOk: r.checksumOk,
   };
-  if (schema) out.fields = fieldsJson(decodeStruct(layoutOf(schema.slot), r.bytes));
+  if (schema) out.fields = fieldsToJson(decodeStruct(layoutOf(schema.slot), r.bytes), JSON_ARRAY_LIMIT);
   if (hex) out.hex = toHex(r.bytes);
   return out;
 }

@@ -4,15 +4,16 @@
 import type { DataBlockInspection, Json, RecordDto } from '../../preload/contract.js';
 import { ApiError } from '../../preload/contract.js';
 import { toHex } from '../datablock/blake2b.js';
-import { toJson } from '../datablock/json.js';
+import { fieldsToJson, toJson } from '../datablock/json.js';
 import { DataBlockError, openDataBlock } from '../datablock/reader.js';
 import { decodeStruct, fingerprintOf, layoutOf, type ChannelSchema } from '../datablock/schema.js';
+import { imagePreviewOf } from './image-preview.js';
 
 /** Most records one request may ask for. */
 export const MAX_RECORDS = 256;
 /** Payload bytes shown as hex per record. */
 const HEX_PREVIEW = 256;
-/** Arrays longer than this are cut to their first elements (a camera frame is megabytes). */
+/** Arrays longer than this are sent as their length and first elements (a camera frame is megabytes). */
 const ARRAY_PREVIEW = 64;
 /** Flexible-zone bytes shown. */
 const FLEX_PREVIEW = 1024;
@@ -21,14 +22,6 @@ export interface SchemaInHand {
   schema: ChannelSchema;
   /** Where it came from, in words: "discovery file x.channel.json", "broker registry". */
   source: string;
-}
-
-function fieldsOf(schema: ChannelSchema, bytes: Uint8Array): Record<string, Json> {
-  const out: Record<string, Json> = {};
-  for (const [name, value] of Object.entries(decodeStruct(layoutOf(schema.slot), bytes))) {
-    out[name] = typeof value === 'object' ? toJson(value.subarray(0, ARRAY_PREVIEW)) : toJson(value);
-  }
-  return out;
 }
 
 function printable(bytes: Uint8Array): string {
@@ -56,12 +49,17 @@ export function inspectDataBlock(name: string, records: number, found: SchemaInH
     }
     const schemaCheck = found ? reader.checkSchema(found.schema, header) : null;
     const recent = report.geometry ? reader.recent(Math.min(Math.max(records, 1), MAX_RECORDS), { verify: true }) : [];
-    const recordDtos: RecordDto[] = recent.reverse().map((r) => ({
-      id: r.id.toString(),
-      checksumOk: r.checksumPresent ? r.checksumOk : null,
-      fields: found ? fieldsOf(found.schema, r.bytes) : null,
-      hex: toHex(r.bytes.subarray(0, HEX_PREVIEW)),
-    }));
+    const layout = found ? layoutOf(found.schema.slot) : null;
+    const recordDtos: RecordDto[] = recent.reverse().map((r, i) => {
+      const decoded = layout ? decodeStruct(layout, r.bytes) : null;
+      return {
+        id: r.id.toString(),
+        checksumOk: r.checksumPresent ? r.checksumOk : null,
+        fields: decoded ? fieldsToJson(decoded, ARRAY_PREVIEW) : null,
+        hex: toHex(r.bytes.subarray(0, HEX_PREVIEW)),
+        image: decoded && i === 0 ? imagePreviewOf(decoded) : null,
+      };
+    });
     const flex = report.geometry && report.geometry.flexZoneSize > 0 ? reader.flexZone() : null;
     return {
       name: reader.name,

@@ -1,6 +1,7 @@
 // JSON for DataBlock values: 64-bit integers become numbers when exact,
 // decimal strings otherwise; typed arrays become arrays; bytes become hex.
 import { toHex } from './blake2b.js';
+import type { DecodedValue } from './schema.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -22,4 +23,24 @@ export function toJson(value: unknown): Json {
     return out;
   }
   return String(value);
+}
+
+/**
+ * Decoded record fields as JSON. Arrays longer than `limit` become
+ * `{ length, head, truncated: true }` with their first `headLength` elements:
+ * a camera frame would otherwise be megabytes of text.
+ */
+export function fieldsToJson(
+  fields: Record<string, DecodedValue>,
+  limit: number,
+  headLength = 16,
+): { [key: string]: Json } {
+  const out: { [key: string]: Json } = {};
+  for (const [k, v] of Object.entries(fields)) {
+    out[k] =
+      typeof v === 'object' && v.length > limit
+        ? { length: v.length, head: toJson(v.subarray(0, headLength)), truncated: true }
+        : toJson(v);
+  }
+  return out;
 }

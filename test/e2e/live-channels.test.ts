@@ -33,8 +33,19 @@ describe('live channels through every source', () => {
     broker = info.broker;
     expect(broker).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     demo = await startCli(
-      ['demo', '--only', 'counter,temperature', `--suffix=${SUFFIX}`, '--broker', broker, '--discovery-dir', dir],
-      /registered 2 channel\(s\)/,
+      [
+        'demo',
+        '--only',
+        'counter,temperature,camera',
+        '--camera-fps',
+        '2',
+        `--suffix=${SUFFIX}`,
+        '--broker',
+        broker,
+        '--discovery-dir',
+        dir,
+      ],
+      /registered 3 channel\(s\)/,
     );
     browser = await launchChromium();
     page = await browser.newPage();
@@ -44,7 +55,7 @@ describe('live channels through every source', () => {
     await browser?.close();
     await demo?.stop();
     await server?.stop();
-    for (const name of [SEGMENT, `lab.demo.temperature${SUFFIX}`]) {
+    for (const name of [SEGMENT, `lab.demo.temperature${SUFFIX}`, `lab.demo.camera${SUFFIX}`]) {
       try {
         unlinkSync(`/dev/shm/${name}`);
       } catch {
@@ -71,6 +82,30 @@ describe('live channels through every source', () => {
     const verdict = await page.getByTestId('inspector').textContent();
     expect(verdict).toContain('valid');
     expect(verdict).toContain('discovery file');
+  });
+
+  it('shows a camera frame as an image and a scalar channel as live plots', async () => {
+    await page.goto(`${url}#/datablocks/${encodeURIComponent(`lab.demo.camera${SUFFIX}`)}`);
+    const preview = page.getByTestId('image-preview');
+    await preview.waitFor();
+    expect(await preview.textContent()).toContain('1024 × 1024');
+    // Runs in the page; the test's TypeScript has no DOM types, so say what is used.
+    type Canvas2d = {
+      width: number;
+      height: number;
+      getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+    };
+    const drawn = await preview.locator('canvas').evaluate((element) => {
+      const canvas = element as unknown as Canvas2d;
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let lit = 0;
+      for (let i = 0; i < data.length; i += 4) if ((data[i] ?? 0) > 0) lit++;
+      return { width: canvas.width, lit };
+    });
+    expect(drawn.width).toBe(256);
+    expect(drawn.lit).toBeGreaterThan(0);
+    await page.goto(`${url}#/datablocks/${encodeURIComponent(SEGMENT)}`);
+    await page.getByTestId('sparklines').filter({ hasText: 'count' }).waitFor();
   });
 
   it('shows the embedded broker with the registered channel', async () => {

@@ -3,6 +3,7 @@
 // views read `topics.<name>` and re-render when it changes.
 import type { Topic, Topics } from '../../../preload/contract.js';
 import { api } from './api.js';
+import { recordRates } from './rate-history.svelte.js';
 
 type TopicState = { [T in Topic]: Topics[T] | undefined };
 
@@ -15,13 +16,16 @@ export const topics: TopicState = $state({
 
 export const topicErrors: Partial<Record<Topic, string>> = $state({});
 
+function receive<T extends Topic>(topic: T, value: Topics[T]): void {
+  topics[topic] = value;
+  if (topic === 'datablocks') recordRates(value as Topics['datablocks']);
+}
+
 export function follow<T extends Topic>(topic: T): void {
-  api.subscribe(topic, (value) => {
-    topics[topic] = value;
-  });
+  api.subscribe(topic, (value) => receive(topic, value));
   api.invoke(`${topic}.get`, null).then(
     (value) => {
-      topics[topic] = value as Topics[T];
+      receive(topic, value as Topics[T]);
       delete topicErrors[topic];
     },
     (err: Error) => {
