@@ -3,7 +3,6 @@
 // (`hubscope serve`) and say why.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,35 +28,16 @@ function buildIfStale() {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-/** Path of Electron's binary, or the reason there is none. */
-function findElectron() {
-  const require = createRequire(import.meta.url);
-  try {
-    const binary = require('electron');
-    if (typeof binary === 'string' && existsSync(binary)) return { binary };
-    return { why: 'the electron package is installed but its binary is missing' };
-  } catch (err) {
-    const text = String(err && err.message);
-    if (text.includes('Cannot find module')) {
-      return { why: "Electron's binary is not installed (its download failed or was skipped during npm install)" };
-    }
-    return { why: `Electron could not be loaded: ${text.split('\n')[0]}` };
-  }
-}
-
-function hasDisplay() {
-  if (process.platform !== 'linux') return true;
-  return Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
-}
-
 buildIfStale();
+// Built just above; shared with the Electron end-to-end test.
+const { findElectronBinary, displayAvailable } = await import('../dist/main/electron-binary.js');
 const args = process.argv.slice(2);
-const electron = findElectron();
+const electron = findElectronBinary();
 let child;
-if (electron.binary && hasDisplay() && !args.includes('--browser')) {
-  child = spawn(electron.binary, [root, ...args], { stdio: 'inherit' });
+if (electron.path && displayAvailable() && !args.includes('--browser')) {
+  child = spawn(electron.path, [root, ...args], { stdio: 'inherit' });
 } else {
-  const why = !electron.binary
+  const why = !electron.path
     ? electron.why
     : args.includes('--browser')
       ? '--browser was given'

@@ -1,26 +1,15 @@
 // The desktop shell end to end, with Playwright's Electron driver. Runs where an
 // Electron binary is installed (a workstation with internet at npm install time)
 // and is skipped, with the reason printed, where it is not.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { _electron as electron } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { displayAvailable, findElectronBinary } from '../../main/electron-binary.js';
 import { VERSION } from '../../main/version.js';
 import { ROOT } from '../support/processes.js';
 
-function electronBinary(): { path: string } | { why: string } {
-  try {
-    const path = createRequire(import.meta.url)('electron') as unknown;
-    if (typeof path === 'string' && existsSync(path)) return { path };
-    return { why: 'the electron package has no binary' };
-  } catch {
-    return { why: "Electron's binary is not installed (it could not be downloaded at npm install)" };
-  }
-}
-
-const found = electronBinary();
-const display = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
-const skipReason = 'why' in found ? found.why : display ? null : 'no display (DISPLAY/WAYLAND_DISPLAY unset)';
+const found = findElectronBinary();
+const skipReason =
+  'why' in found ? found.why : displayAvailable() ? null : 'no display (DISPLAY/WAYLAND_DISPLAY unset)';
 if (skipReason) console.log(`[e2e] Electron shell test skipped: ${skipReason}.`);
 
 describe.skipIf(skipReason !== null)('desktop shell (Electron)', () => {
