@@ -90,7 +90,11 @@ let binding: NativeBinding | undefined;
 export function native(): NativeBinding {
   if (binding) return binding;
   const require = createRequire(import.meta.url);
-  const file = join(packageRoot(), 'build', 'Release', 'hubscope_native.node');
+  // In a packaged desktop app the addon is unpacked next to the asar archive (electron-builder.yml).
+  const file = join(packageRoot(), 'build', 'Release', 'hubscope_native.node').replace(
+    /([\\/])app\.asar([\\/])/,
+    '$1app.asar.unpacked$2',
+  );
   try {
     binding = require(file) as NativeBinding;
   } catch (err) {
