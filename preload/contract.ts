@@ -76,6 +76,8 @@ export interface DataBlockRow {
   overwritesPerSec: number | null;
   /** commit_index - read_index for Sequential policies, else null. */
   lag: number | null;
+  /** Milliseconds since the record count last changed, as seen by HubScope (null before two samples). */
+  idleMs: number | null;
   checksumFailures: number | null;
 }
 

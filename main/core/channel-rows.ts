@@ -8,6 +8,7 @@ import { segmentSummaryOf } from '../discovery/datablock-adapter.js';
 import { mergeChannels, normaliseShmName, type ChannelRow } from '../discovery/merge.js';
 import type { DiscoveryEntry } from '../discovery/model.js';
 import type { ChannelInfoT } from '../protocol/messages.js';
+import { diagnoseSegment } from './diagnose.js';
 
 export interface ChannelInputs {
   /** undefined while no broker answers: nothing is then compared with it. */
@@ -53,7 +54,7 @@ export function channelRows(inputs: ChannelInputs): ChannelRowDto[] {
       consumerCount: row.consumerCount ?? null,
       recordsPerSec: block?.recordsPerSec ?? null,
       bytesPerSec: block?.bytesPerSec ?? null,
-      issues: row.issues,
+      issues: block ? [...row.issues, ...diagnoseSegment(block)] : row.issues,
     };
   });
 }

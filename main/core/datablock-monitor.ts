@@ -11,6 +11,9 @@ interface Followed {
   reader: DataBlockReader;
   stats: DataBlockStats;
   size: number;
+  /** The record count and when it was last seen to change. */
+  written: bigint | null;
+  changedAt: number;
 }
 
 export class DataBlockMonitor {
@@ -40,7 +43,8 @@ export class DataBlockMonitor {
     const seen = new Set<string>();
     this.rows = summaries.map((s) => {
       seen.add(s.name);
-      return rowOf(s, s.valid ? this.sampleStats(s) : null);
+      const stats = s.valid ? this.sampleStats(s) : null;
+      return rowOf(s, stats, stats ? this.idleMs(s.name, stats) : null);
     });
     for (const [name, f] of this.followed) {
       if (!seen.has(name)) this.forget(name, f);
@@ -58,7 +62,7 @@ export class DataBlockMonitor {
     if (!f) {
       try {
         const reader = this.shmDir ? openDataBlock(`${this.shmDir}/${s.name}`, { file: true }) : openDataBlock(s.name);
-        f = { reader, stats: new DataBlockStats(reader), size: s.size };
+        f = { reader, stats: new DataBlockStats(reader), size: s.size, written: null, changedAt: Date.now() };
         this.followed.set(s.name, f);
       } catch {
         return null;
@@ -72,6 +76,18 @@ export class DataBlockMonitor {
     return sample;
   }
 
+  /** How long the segment's record count has stood still; null until it was seen twice. */
+  private idleMs(name: string, sample: StatsSample): number | null {
+    const f = this.followed.get(name);
+    if (!f) return null;
+    const first = f.written === null;
+    if (f.written !== sample.totalSlotsWritten) {
+      f.written = sample.totalSlotsWritten;
+      f.changedAt = sample.at;
+    }
+    return first ? null : sample.at - f.changedAt;
+  }
+
   private forget(name: string, f: Followed): void {
     f.reader.close();
     this.followed.delete(name);
@@ -82,7 +98,7 @@ export class DataBlockMonitor {
   }
 }
 
-function rowOf(s: DataBlockSummary, stats: StatsSample | null): DataBlockRow {
+function rowOf(s: DataBlockSummary, stats: StatsSample | null, idleMs: number | null): DataBlockRow {
   const rated = stats !== null && stats.intervalS > 0;
   return {
     name: s.name,
@@ -102,6 +118,7 @@ function rowOf(s: DataBlockSummary, stats: StatsSample | null): DataBlockRow {
     bytesPerSec: rated ? stats.bytesPerSec : null,
     overwritesPerSec: rated ? stats.overwrites / stats.intervalS : null,
     lag: stats?.sequentialLag != null ? Number(stats.sequentialLag) : null,
+    idleMs,
     checksumFailures: stats ? Number(stats.checksumFailures) : null,
   };
 }

@@ -132,6 +132,23 @@ describe('HubScope core services', () => {
     );
   });
 
+  it('explains a Sequential channel whose ring is full because nobody consumes it', async () => {
+    const name = uniqueName('full');
+    const full = createDataBlock(name, { schema: VECTOR_SCHEMA, capacity: 4, syncPolicy: 'Sequential' });
+    try {
+      for (let i = 0; i < 4; i++) expect(full.write({ seq: BigInt(i), value: i, flags: 0 })).toBe(true);
+      await waitFor(
+        () =>
+          latest('channels')?.some((r) => r.shmName === name && r.issues.some((x) => x.includes('is full'))) ?? false,
+        10_000,
+        'the full-ring diagnosis',
+      );
+      expect(latest('datablocks')?.find((d) => d.name === name)).toMatchObject({ lag: 4, capacity: 4 });
+    } finally {
+      full.close();
+    }
+  });
+
   it('flags a descriptor whose segment does not exist, and lists a broken file as a problem', async () => {
     writeFileSync(join(dir, 'broken.channel.json'), '{"format": "hubscope.discovery/1", "channel": ');
     writer.close();
