@@ -210,6 +210,9 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     await this.stateWriter?.save();
     // Give ZeroMQ's I/O thread a moment to put the notifications on the wire.
     await new Promise((r) => setTimeout(r, this.sessions.size > 0 ? 50 : 0));
+    // close() alone releases the port later, on ZeroMQ's I/O thread; unbinding first means
+    // the endpoint is free when close() resolves, so a broker can be restarted on it at once.
+    await this.router.unbind(this.boundEndpoint).catch(() => undefined);
     this.router.close();
     this.logger.info('broker stopped', { endpoint: this.boundEndpoint, reason });
     this.emit('closed');

@@ -1,23 +1,14 @@
 import { spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoveryWatcher } from '../../main/discovery/watcher.js';
 import { readDiscoveryFile } from '../../main/discovery/read-file.js';
 import { descriptorFileName } from '../../main/discovery/names.js';
 import type { DiscoveryProblem } from '../../main/discovery/model.js';
-import { makeTempDir, removeDir, sampleDescriptor, waitFor, writeAtomic } from './discovery-helpers.js';
+import { useCleanups, sampleDescriptor, waitFor, writeAtomic } from './discovery-helpers.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
-
-function tempDir(label: string): string {
-  const dir = makeTempDir(label);
-  cleanups.push(() => removeDir(dir));
-  return dir;
-}
+const { cleanups, tempDir } = useCleanups();
 
 async function watching(dir: string, maxFileBytes?: number): Promise<DiscoveryWatcher> {
   const w = new DiscoveryWatcher({ dir, ...(maxFileBytes ? { maxFileBytes } : {}) });

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { DescriptorInput } from '../../main/discovery/publish.js';
 import { SPEC_SLOT } from '../support/spec-fixtures.js';
 import { CHANNEL_DESCRIPTOR_FORMAT, type ChannelDescriptor } from '../../main/discovery/format.js';
@@ -70,4 +71,23 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * Per-test cleanup for the calling test file: functions pushed on `cleanups` run
+ * (last first) after each test, and `tempDir` makes a directory removed the same way.
+ */
+export function useCleanups(): { cleanups: (() => Promise<void> | void)[]; tempDir(label: string): string } {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()?.();
+  });
+  return {
+    cleanups,
+    tempDir(label) {
+      const dir = makeTempDir(label);
+      cleanups.push(() => removeDir(dir));
+      return dir;
+    },
+  };
 }

@@ -7,22 +7,13 @@ import { publishBrokerEndpoint } from '../../main/discovery/publish.js';
 import { scanDiscoveryDir } from '../../main/discovery/scan.js';
 import { mergeChannels } from '../../main/discovery/merge.js';
 import { brokerChannelFromInfo } from '../../main/discovery/broker-adapter.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveChannel } from '../../main/discovery/resolve.js';
 import { publishDescriptor } from '../../main/discovery/publish.js';
 import { descriptorFileName } from '../../main/discovery/names.js';
-import { makeTempDir, removeDir, sampleDescriptor, sampleInput, writeAtomic } from './discovery-helpers.js';
+import { useCleanups, sampleDescriptor, sampleInput, writeAtomic } from './discovery-helpers.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
-
-function tempDir(label: string): string {
-  const dir = makeTempDir(label);
-  cleanups.push(() => removeDir(dir));
-  return dir;
-}
+const { cleanups, tempDir } = useCleanups();
 
 /** A TCP port on 127.0.0.1 where nothing listens (bound once, then released). */
 async function deadPort(): Promise<number> {

@@ -1,21 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoveryWatcher } from '../../main/discovery/watcher.js';
 import { descriptorFileName } from '../../main/discovery/names.js';
 import { STALE_MULTIPLE } from '../../main/discovery/liveness.js';
-import { makeTempDir, removeDir, sampleDescriptor, waitFor, writeAtomic } from './discovery-helpers.js';
+import { useCleanups, sampleDescriptor, waitFor, writeAtomic } from './discovery-helpers.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
-
-function tempDir(label: string): string {
-  const dir = makeTempDir(label);
-  cleanups.push(() => removeDir(dir));
-  return dir;
-}
+const { cleanups, tempDir } = useCleanups();
 
 async function watching(dir: string): Promise<DiscoveryWatcher> {
   const w = new DiscoveryWatcher({ dir, staleCheckMs: 50 });

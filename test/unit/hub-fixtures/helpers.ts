@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProducerRegistrationInput } from '../../../main/hub/message-hub.js';
 import type { SchemaDocumentT } from '../../../main/protocol/messages.js';
-import { SPEC_SLOT, SPEC_SLOT_FINGERPRINT } from '../../support/spec-fixtures.js';
+import { SMALL_RING, SPEC_SLOT, SPEC_SLOT_FINGERPRINT } from '../../support/spec-fixtures.js';
 
 /** Polls `probe` until it returns a truthy value; throws with `what` after the deadline. */
 export async function waitFor<T>(
@@ -61,14 +61,7 @@ export function producerInput(
   return {
     channel,
     shmName: '/' + channel.replace(/\./g, '_'),
-    config: {
-      policy: 'RingBuffer',
-      syncPolicy: 'Latest_only',
-      capacity: 4,
-      pageSize: 4096,
-      slotSize: 64,
-      flexZoneSize: 0,
-    },
+    config: SMALL_RING,
     producerName: 'test-producer',
     ...extra,
   };
