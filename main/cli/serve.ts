@@ -12,7 +12,7 @@ renderer over HTTP and the same contract the desktop app uses over WebSocket.
 Options:
   --host ADDR    Address to bind (default 127.0.0.1). Any non-loopback address
                  requires an access token, which is generated and printed.
-  --port N       TCP port (default 7400; 0 picks a free port).
+  --port N       TCP port (default 7400, or a free port when 7400 is taken; 0 picks a free port).
   --token T      Use this access token instead of a generated one (non-loopback only).
   --json         Print the startup line as JSON ({"url", "host", "port", "token", "broker", "discoveryDir"}).
   -h, --help     Show this help.
@@ -51,17 +51,28 @@ export const serveCommand: CliCommand = {
     process.on('uncaughtException', (err) => console.error('hubscope serve: unexpected error:', err));
     process.on('unhandledRejection', (err) => console.error('hubscope serve: unexpected rejection:', err));
     const core = await startCore({ shell: 'browser', services });
-    const bridge = await startHttpBridge(core, {
-      host: values.host,
-      port,
-      staticRoot: rendererDist(),
-      ...(values.token !== undefined ? { token: values.token } : {}),
-    }).catch(async (err: NodeJS.ErrnoException) => {
-      await core.close();
-      if (err.code === 'EADDRINUSE')
-        throw new Error(`port ${port} on ${values.host} is in use; pick another with --port.`);
-      throw err;
-    });
+    const bridgeOn = (onPort: number) =>
+      startHttpBridge(core, {
+        host: values.host,
+        port: onPort,
+        staticRoot: rendererDist(),
+        ...(values.token !== undefined ? { token: values.token } : {}),
+      });
+    const bridge = await bridgeOn(port)
+      .catch((err: NodeJS.ErrnoException) => {
+        // The default port taken (another HubScope, most likely): any free port will do.
+        if (err.code === 'EADDRINUSE' && values.port === undefined) {
+          console.log(`Port ${port} is in use; using a free port instead.`);
+          return bridgeOn(0);
+        }
+        throw err;
+      })
+      .catch(async (err: NodeJS.ErrnoException) => {
+        await core.close();
+        if (err.code === 'EADDRINUSE')
+          throw new Error(`port ${port} on ${values.host} is in use; pick another with --port.`);
+        throw err;
+      });
 
     const broker = core.bus.latest('broker');
     const discoveryDir = services.discovery?.dir ?? null;
