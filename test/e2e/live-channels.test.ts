@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.js';
-import { startCli, type Started } from '../support/processes.js';
+import { ROOT, startCli, type Started } from '../support/processes.js';
 
 const SUFFIX = `-e2e-${process.pid}`;
 const COUNTER = 'lab.demo.counter';
@@ -82,6 +82,20 @@ describe('live channels through every source', () => {
     const verdict = await page.getByTestId('inspector').textContent();
     expect(verdict).toContain('valid');
     expect(verdict).toContain('discovery file');
+  });
+
+  it('decodes with a schema file the user names, and shows a mismatch with both fingerprints', async () => {
+    await page.goto(`${url}#/datablocks/${encodeURIComponent(SEGMENT)}`);
+    await page.getByTestId('records-table').waitFor();
+    await page.locator('details.schema-file summary').click();
+    const wrong = join(ROOT, 'demo', 'schemas', 'lab.demo.temperature.json');
+    await page.getByLabel('Schema file path').fill(wrong);
+    await page.getByRole('button', { name: 'Decode' }).click();
+    const inspector = page.getByTestId('inspector');
+    await inspector.filter({ hasText: `file ${wrong}` }).waitFor();
+    const mismatch = inspector.locator('p.bad').filter({ hasText: 'schema mismatch' });
+    await mismatch.waitFor();
+    expect(await mismatch.textContent()).toMatch(/fingerprint [0-9a-f]{64} but the segment header says [0-9a-f]{64}/);
   });
 
   it('shows a camera frame as an image and a scalar channel as live plots', async () => {
