@@ -39,7 +39,7 @@ describe('browser mode', () => {
     const status = page.getByTestId('status-version');
     await status.filter({ hasText: /v\d+\.\d+\.\d+/ }).waitFor();
     const { VERSION } = await import('../../main/version.js');
-    expect(await status.textContent()).toContain(`v${VERSION}`);
+    expect(await status.textContent()).toContain(`v${VERSION} · browser`);
   });
 
   it('navigates between views by the sidebar', async () => {

@@ -19,7 +19,7 @@ describe.skipIf(skipReason !== null)('desktop shell (Electron)', () => {
       const window = await app.firstWindow();
       await window
         .getByTestId('status-version')
-        .filter({ hasText: `v${VERSION}` })
+        .filter({ hasText: `v${VERSION} · desktop` })
         .waitFor();
       // contextIsolation + sandbox: the page sees the bridge but not Node.
       const exposure = await window.evaluate(() => ({
