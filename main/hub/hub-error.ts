@@ -21,3 +21,8 @@ export class HubError extends Error {
 export function isHubError(err: unknown, code?: HubErrorCode): err is HubError {
   return err instanceof HubError && (code === undefined || err.code === code);
 }
+
+/** The one error for "no broker to talk to right now", whatever the cause. */
+export function unavailable(endpoint: string, why: string): HubError {
+  return new HubError('UNAVAILABLE', `MessageHub broker at ${endpoint} is unavailable: ${why}`, { endpoint });
+}

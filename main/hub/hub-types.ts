@@ -1,0 +1,67 @@
+// Types of the MessageHub public API, apart from the class, so that the modules
+// behind the facade can share them without importing the facade.
+import type { EventEmitter } from 'node:events';
+import type { ChannelStateT, DataBlockConfigT, NotificationType, SchemaDocumentT } from '../protocol/messages.js';
+import type { BackoffOptions } from './backoff.js';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'closed';
+
+export interface MessageHubOptions {
+  /** Broker endpoint, e.g. tcp://127.0.0.1:5570 or ipc:///run/hubscope/broker.sock. */
+  endpoint: string;
+  /** Shown in the broker's client list. Default "hubscope". */
+  clientName?: string;
+  /** Default per-request timeout. Default 5000 ms. */
+  requestTimeoutMs?: number;
+  /** How long one connection attempt (connect + HELLO) may take. Default 2000 ms. */
+  connectTimeoutMs?: number;
+  reconnect?: Partial<BackoffOptions>;
+}
+
+export interface ProducerRegistrationInput {
+  channel: string;
+  shmName: string;
+  /** Reference into the broker's registry (register the schema first), or... */
+  schema?: { id: string; version: number; fingerprint?: string };
+  /** ...the full schema document, registered by the broker on the way. */
+  schemaDefinition?: SchemaDocumentT;
+  config: DataBlockConfigT;
+  producerName: string;
+  /** Stable producer identity; default: a fresh UUID per registration. */
+  producerUid?: string;
+  description?: string;
+  host?: string;
+  pid?: number;
+}
+
+export interface ConsumerRegistrationInput {
+  channel: string;
+  /** Unique per channel; default `<host>-<pid>-<random>`. */
+  consumerId?: string;
+  consumerName?: string;
+  expectedFingerprint?: string;
+  host?: string;
+  pid?: number;
+}
+
+export interface ChannelFilter {
+  states?: ChannelStateT[];
+  prefix?: string;
+  producerHost?: string;
+  limit?: number;
+}
+
+export interface HubEventMap {
+  state: [state: ConnectionState, previous: ConnectionState];
+  connected: [{ bootId: string; restarted: boolean }];
+  disconnected: [{ reason: string }];
+  'broker-restarted': [{ bootId: string; previousBootId: string }];
+  /** Everything this process registered was registered again (after reconnect / restart). */
+  reregistered: [{ bootId: string; producers: number; consumers: number; failed: number }];
+  notification: [type: NotificationType, body: unknown];
+  /** Something odd but harmless (malformed message from the broker...). Never 'error', which would throw. */
+  warning: [message: string];
+}
+
+/** The modules behind the facade report through the hub's events, and need nothing else of it. */
+export type HubEvents = Pick<EventEmitter<HubEventMap>, 'emit'>;
