@@ -87,7 +87,8 @@ export interface SlotDto {
   generation: string;
   readers: number;
   lockPid: number;
-  checksum: 'none' | 'ok' | 'bad';
+  /** 'unverified': a checksum is stored but the slot is not among the records fetched (hashing is not free). */
+  checksum: 'none' | 'ok' | 'bad' | 'unverified';
 }
 
 export interface RecordDto {

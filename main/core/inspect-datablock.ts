@@ -1,11 +1,11 @@
 // Answers `datablock.inspect`: one passive read of a segment, shaped for the UI.
 // The schema used to decode records comes from the caller's resolver (a file the
 // user chose, a discovery descriptor, the broker's registry).
-import type { DataBlockInspection, Json, RecordDto } from '../../preload/contract.js';
+import type { DataBlockInspection, Json, RecordDto, SlotDto } from '../../preload/contract.js';
 import { ApiError } from '../../preload/contract.js';
 import { toHex } from '../datablock/blake2b.js';
 import { fieldsToJson, toJson } from '../datablock/json.js';
-import { DataBlockError, openDataBlock } from '../datablock/reader.js';
+import { DataBlockError, openDataBlock, type SlotView } from '../datablock/reader.js';
 import { decodeStruct, fingerprintOf, layoutOf, type ChannelSchema } from '../datablock/schema.js';
 import { imagePreviewOf } from './image-preview.js';
 
@@ -31,6 +31,12 @@ function printable(bytes: Uint8Array): string {
   return /^[\p{L}\p{N}\p{P}\p{S}\s]*$/u.test(text) ? text : '';
 }
 
+function slotChecksum(slot: SlotView, verdicts: Map<bigint, boolean | null>): SlotDto['checksum'] {
+  if (!slot.checksumPresent) return 'none';
+  const verdict = slot.id === null ? undefined : verdicts.get(slot.id);
+  return verdict === true ? 'ok' : verdict === false ? 'bad' : 'unverified';
+}
+
 export function inspectDataBlock(name: string, records: number, found: SchemaInHand | null): DataBlockInspection {
   let reader;
   try {
@@ -49,6 +55,7 @@ export function inspectDataBlock(name: string, records: number, found: SchemaInH
     }
     const schemaCheck = found ? reader.checkSchema(found.schema, header) : null;
     const recent = report.geometry ? reader.recent(Math.min(Math.max(records, 1), MAX_RECORDS), { verify: true }) : [];
+    const verdicts = new Map(recent.map((r) => [r.id, r.checksumPresent ? r.checksumOk : null]));
     const layout = found ? layoutOf(found.schema.slot) : null;
     const recordDtos: RecordDto[] = recent.reverse().map((r, i) => {
       const decoded = layout ? decodeStruct(layout, r.bytes) : null;
@@ -77,14 +84,16 @@ export function inspectDataBlock(name: string, records: number, found: SchemaInH
         name: c.name,
         ageMs: Number.isFinite(c.ageMs) ? c.ageMs : null,
       })),
+      // Checksums are verified once, on the records fetched; a slot holding one of them
+      // shares its verdict (hashing a camera ring twice a second would stall the event loop).
       slots: report.geometry
-        ? reader.slots({ verify: true }).map((s) => ({
+        ? reader.slots().map((s) => ({
             index: s.index,
             state: s.stateName,
             generation: s.generation.toString(),
             readers: s.readerCount,
             lockPid: s.writeLockPid,
-            checksum: !s.checksumPresent ? 'none' : s.checksumOk === false ? 'bad' : 'ok',
+            checksum: slotChecksum(s, verdicts),
           }))
         : [],
       records: recordDtos,

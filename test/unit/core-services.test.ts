@@ -91,6 +91,10 @@ describe('HubScope core services', () => {
       expect(r.checksumOk).toBe(true);
       expect(Object.keys(r.fields ?? {})).toEqual(['seq', 'value', 'flags']);
     }
+    // Checksums are hashed once, for the records fetched; the slots holding them share the verdict.
+    const verdicts = inspection.slots.map((slot) => slot.checksum);
+    expect(verdicts.filter((v) => v === 'ok')).toHaveLength(4);
+    expect(verdicts.filter((v) => v === 'unverified')).toHaveLength(4);
   });
 
   it('answers bad requests with errors naming the problem, and keeps serving', async () => {
