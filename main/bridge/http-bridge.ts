@@ -3,13 +3,15 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { WsRequestFrame, WsServerFrame } from '../../preload/contract.js';
+import { TOPICS, type WsRequestFrame, type WsServerFrame } from '../../preload/contract.js';
 import type { HubScopeCore } from '../core/hubscope-core.js';
 import { isLoopbackHost, newAccessToken, refusal, TOKEN_COOKIE, type AccessPolicy } from './access.js';
 import { serveStatic } from './static-files.js';
 
 /** Largest request frame a renderer sends is a few hundred bytes; anything near this is abuse. */
 const MAX_FRAME_BYTES = 64 * 1024;
+/** Unsent bytes a slow client may have queued before topic pushes to it are skipped. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 export interface HttpBridgeOptions {
   host: string;
@@ -91,7 +93,22 @@ function serveConnection(core: HubScopeCore, ws: WebSocket): void {
   const send = (frame: WsServerFrame) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
   };
-  const unsubscribe = core.bus.subscribe((topic, value) => send({ t: 'evt', topic, value }));
+  // Topic pushes are whole states, so a client that stops reading (a suspended tab,
+  // a stalled network) can skip some: nothing is queued for it past MAX_BUFFERED_BYTES,
+  // and once it drains it is sent the latest of every topic again.
+  let behind = false;
+  const unsubscribe = core.bus.subscribe((topic, value) => {
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      behind = true;
+      return;
+    }
+    if (behind) {
+      behind = false;
+      for (const t of TOPICS) send({ t: 'evt', topic: t, value: core.bus.latest(t) });
+      return;
+    }
+    send({ t: 'evt', topic, value });
+  });
   ws.on('close', unsubscribe);
   ws.on('error', () => ws.terminate());
   ws.on('message', (data, isBinary) => {

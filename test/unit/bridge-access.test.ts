@@ -1,4 +1,5 @@
 // The WebSocket bridge's door: real HTTP server, real WebSocket clients.
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startHttpBridge, type HttpBridge } from '../../main/bridge/http-bridge.js';
@@ -113,5 +114,41 @@ describe('bridge requests', () => {
     await new Promise((resolve) => polite.once('open', resolve));
     expect(await request(polite, { t: 'req', id: 1, method: 'app.info', params: null })).toMatchObject({ ok: true });
     polite.close();
+  });
+});
+
+describe('bridge under a client that stops reading', () => {
+  it('skips pushes to it instead of queueing without bound, then catches it up with the latest state', async () => {
+    const b = await start();
+    // A raw WebSocket client: handshake, then stop reading (like a suspended tab).
+    const socket = connect(b.port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(
+      'GET /ws HTTP/1.1\r\nHost: 127.0.0.1:' +
+        b.port +
+        '\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    await new Promise<void>((resolve) => setTimeout(resolve, 100));
+    expect(received).toContain('101 Switching Protocols');
+    socket.pause();
+
+    // 40 distinct 1 MiB states of a topic while the client reads nothing.
+    const big = (n: number) => [{ channel: `ch-${n}`, padding: 'x'.repeat(1 << 20) }] as never;
+    for (let n = 0; n < 40; n++) {
+      core!.bus.publish('channels', big(n));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    received = '';
+    socket.resume();
+    await new Promise<void>((resolve) => setTimeout(resolve, 500));
+    core!.bus.publish('channels', [{ channel: 'final' }] as never);
+    await new Promise<void>((resolve) => setTimeout(resolve, 500));
+    socket.destroy();
+    const pushed = received.match(/"ch-\d+"/g) ?? [];
+    expect(pushed.length).toBeGreaterThan(0);
+    expect(pushed.length).toBeLessThan(40); // some states were skipped, not queued
+    expect(received).toContain('"final"'); // and the client still ends with the latest state
   });
 });
