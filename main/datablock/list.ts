@@ -20,6 +20,8 @@ export interface DataBlockSummary {
   recordsWritten: bigint | null;
   producerPid: number | null;
   producerName: string | null;
+  /** Slot schema fingerprint in the header (hex; all zeros when the producer left it unset). */
+  slotSchemaHash: string | null;
   liveness: LivenessState | null;
   alive: boolean | null;
   livenessText: string | null;
@@ -42,6 +44,7 @@ export function listDataBlocks(dir: string = SHM_DIR): DataBlockSummary[] {
       recordsWritten: null,
       producerPid: null,
       producerName: null,
+      slotSchemaHash: null,
       liveness: null,
       alive: null,
       livenessText: null,
@@ -63,6 +66,7 @@ export function listDataBlocks(dir: string = SHM_DIR): DataBlockSummary[] {
           recordsWritten: h.totalSlotsWritten,
           producerPid: h.producerPid,
           producerName: h.producerName,
+          slotSchemaHash: h.slotSchemaHash,
           liveness: live.state,
           alive: live.alive,
           livenessText: live.text,

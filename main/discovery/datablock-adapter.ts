@@ -55,5 +55,6 @@ export function segmentSummaryOf(s: DataBlockSummary): SegmentSummary {
     size: s.size,
     ...(s.producerPid !== null ? { producerPid: s.producerPid } : {}),
     ...(s.alive !== null ? { alive: s.alive } : {}),
+    ...(s.slotSchemaHash !== null ? { slotSchemaHash: s.slotSchemaHash } : {}),
   };
 }

@@ -3,7 +3,7 @@
 // and flags a segment nobody describes.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDataBlock, listDataBlocks, type DataBlockWriter } from '../../main/datablock/index.js';
-import { parseSchema } from '../../main/datablock/schema.js';
+import { fingerprintOf, parseSchema } from '../../main/datablock/schema.js';
 import { descriptorInputForDataBlock, segmentSummaryOf } from '../../main/discovery/datablock-adapter.js';
 import { mergeChannels } from '../../main/discovery/merge.js';
 import { publishDescriptor } from '../../main/discovery/publish.js';
@@ -80,5 +80,39 @@ describe('discovery with real DataBlock segments', () => {
     expect(after.find((r) => r.channel === `lab.${tag}`)!.issues).toEqual([
       `descriptor file ${files[0]!.file} names segment /dev/shm/${described}, which does not exist on this host`,
     ]);
+  });
+  it('flags a segment whose header hash disagrees with the schema its descriptor gives, naming both', async () => {
+    const dir = makeTempDir('db-mismatch');
+    cleanups.push(() => removeDir(dir));
+    const tag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const written = parseSchema(sampleInput('x').schema!.definition);
+    const claimed = parseSchema({
+      id: 'claimed',
+      version: 1,
+      slot: { packing: 'aligned', fields: [{ name: 'v', type: 'float32' }] },
+    });
+    const name = `hubscope-disc-mismatch-${tag}`;
+    const writer = segment(name, written);
+    const handle = publishDescriptor(
+      dir,
+      descriptorInputForDataBlock({
+        channel: `lab.${tag}`,
+        shmName: `/${name}`,
+        schema: claimed,
+        config: writer.config,
+      }),
+      { heartbeatIntervalMs: 0 },
+    );
+    cleanups.push(() => handle.remove());
+    const rows = mergeChannels({
+      files: (await scanDiscoveryDir(dir)).entries,
+      segments: listDataBlocks()
+        .filter((s) => s.name.includes(tag))
+        .map(segmentSummaryOf),
+    });
+    const issues = rows.find((r) => r.channel === `lab.${tag}`)!.issues;
+    expect(issues).toContain(
+      `segment /dev/shm/${name} has slot schema hash ${fingerprintOf(written.slot)} in its header, but the file says ${fingerprintOf(claimed.slot)}`,
+    );
   });
 });
