@@ -2,7 +2,9 @@
 // up: the MessageHub broker first, the discovery files when the broker cannot
 // answer, and which of the two answered, in words.
 import { DEFAULT_BROKER_ENDPOINT } from '../core/options.js';
+import { checkSegment } from '../core/segment-check.js';
 import { chooseDiscoveryDir } from '../discovery/directory.js';
+import { localHost } from '../discovery/host.js';
 import { resolveChannel } from '../discovery/resolve.js';
 import { MessageHub } from '../hub/index.js';
 import { brokerFromDiscovery } from '../producer/find-broker.js';
@@ -12,7 +14,10 @@ const USAGE = `Usage: hubscope find <channel> [--broker ENDPOINT|off] [--discove
 
 Looks a channel up as a consumer would: asks the MessageHub broker, and when the
 broker is unreachable (or does not know the channel) reads the discovery files.
-Says which one answered. Exits 1 when the channel is found nowhere.
+Says which one answered. When the producer runs on this host, also looks at its
+segment: liveness, records written and the rate now, and why nothing may be
+arriving (a full Sequential ring, a producer that stopped committing).
+Exits 1 when the channel is found nowhere.
 
   --broker E          Broker endpoint, or "off" (default: $HUBSCOPE_BROKER, else a live
                       broker announced in the discovery directory, else ${DEFAULT_BROKER_ENDPOINT}).
@@ -58,10 +63,16 @@ export const findCommand: CliCommand = {
               state: found.entry.status,
               producer: { host: found.entry.descriptor.host, pid: found.entry.descriptor.pid },
             };
-      if (values.json) console.log(JSON.stringify({ channel, via: found.via, note: found.note, ...where }));
-      else {
+      // The producer runs here: look at its segment too, as the Channels view would.
+      const local = where.producer?.host === localHost() && where.shmName ? await checkSegment(where.shmName) : null;
+      if (values.json) {
+        console.log(
+          JSON.stringify({ channel, via: found.via, note: found.note, ...where, segment: local?.notes ?? null }),
+        );
+      } else {
         console.log(`${channel}: segment ${where.shmName ?? '(none)'}, ${where.state}`);
         console.log(`  ${found.note}`);
+        for (const line of local?.notes ?? []) console.log(`  ${line}`);
       }
       return 0;
     } catch (err) {

@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../main/broker/index.js';
 import { publishDescriptor, type DescriptorHandle } from '../../main/discovery/publish.js';
 import { MessageHub } from '../../main/hub/index.js';
+import { createProducer } from '../../main/producer/producer.js';
+import { VECTOR_SCHEMA } from './datablock-helpers.js';
 import { sampleInput } from './discovery-helpers.js';
 import { SMALL_RING } from '../support/spec-fixtures.js';
 
@@ -15,7 +17,7 @@ const channel = `lab.find.t${process.pid}`;
 
 interface Found {
   code: number;
-  out: { via: string | null; note: string; shmName?: string };
+  out: { via: string | null; note: string; shmName?: string; segment?: string[] | null };
 }
 
 /** Runs the CLI asynchronously: the broker under test lives in this process and must keep answering. */
@@ -61,6 +63,8 @@ describe('hubscope find', () => {
     expect(out.via).toBe('files');
     expect(out.note).toMatch(/unreachable.*found through discovery file/);
     expect(out.shmName).toBe(`/${channel}`);
+    // The producer is on this host, so its segment is looked at too.
+    expect(out.segment).toEqual([`segment /dev/shm/${channel} does not exist on this host`]);
   });
 
   it('answers through the broker when it has the channel', async () => {
@@ -80,6 +84,31 @@ describe('hubscope find', () => {
     } finally {
       await producer.close();
       await hub.close();
+    }
+  });
+  it('looks at the segment of a local producer: liveness, records and rate', async () => {
+    const name = `lab.find.live.t${process.pid}`;
+    const producer = await createProducer(name, {
+      schema: { ...VECTOR_SCHEMA, id: name },
+      capacity: 8,
+      discoveryDir: dir,
+      channel: name,
+    });
+    const timer = setInterval(() => producer.write({ seq: 1n, value: 2, flags: 3 }), 10);
+    try {
+      const out = await new Promise<Found['out']>((resolve) => {
+        const argv = ['--import', 'tsx', 'test/support/cli-from-source.ts', 'find', name, '--discovery-dir', dir];
+        execFile(process.execPath, [...argv, '--broker', 'off', '--json'], { encoding: 'utf8' }, (_e, stdout) =>
+          resolve(JSON.parse(stdout) as Found['out']),
+        );
+      });
+      expect(out.via).toBe('files');
+      expect(out.segment?.[0]).toMatch(
+        new RegExp(`^segment /dev/shm/${name}: alive .*; \\d+ records written, [1-9][\\d.]* records/s now$`),
+      );
+    } finally {
+      clearInterval(timer);
+      await producer.close();
     }
   });
 });
