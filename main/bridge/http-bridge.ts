@@ -1,6 +1,7 @@
 // Browser mode's server: the built renderer over HTTP and the HubScope contract over
 // a WebSocket at /ws. Every connection passes the access policy first.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TOPICS, type WsRequestFrame, type WsServerFrame } from '../../preload/contract.js';
@@ -72,7 +73,9 @@ export async function startHttpBridge(core: HubScopeCore, options: HttpBridgeOpt
   });
   const port = (server.address() as AddressInfo).port;
   policy.port = port;
-  const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  // A wildcard bind is reached through this machine's name, which is what to hand out.
+  const reachableAs = options.host === '0.0.0.0' || options.host === '::' ? hostname() : options.host;
+  const hostInUrl = reachableAs.includes(':') ? `[${reachableAs}]` : reachableAs;
   const url = `http://${hostInUrl}:${port}/` + (token ? `?token=${token}` : '');
 
   return {

@@ -1,5 +1,6 @@
 // The WebSocket bridge's door: real HTTP server, real WebSocket clients.
 import { connect } from 'node:net';
+import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startHttpBridge, type HttpBridge } from '../../main/bridge/http-bridge.js';
@@ -61,7 +62,8 @@ describe('bridge access policy', () => {
     const token = 'a-test-token-that-is-long-enough';
     const b = await start('0.0.0.0', token);
     expect(b.token).toBe(token);
-    expect(b.url).toContain(`token=${token}`);
+    // A wildcard bind is handed out under this machine's name, with the token.
+    expect(b.url).toBe(`http://${hostname()}:${b.port}/?token=${token}`);
     const ws = `ws://127.0.0.1:${b.port}/ws`;
     expect(await tryConnect(ws)).toBe('403');
     expect(await tryConnect(`${ws}?token=wrong-token-of-the-same-size!!!!`)).toBe('403');
