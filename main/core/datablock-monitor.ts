@@ -1,10 +1,16 @@
 // Watches the DataBlocks on this machine for the UI: lists /dev/shm on a timer,
-// keeps a passive reader per segment for throughput statistics, and turns both
-// into the contract's DataBlockRow. A segment that goes bad (truncated,
+// keeps one passive reader per segment for its summary and throughput statistics,
+// and turns both into the contract's DataBlockRow. A segment that goes bad (truncated,
 // replaced, garbage) becomes a row with its problem, never an exception.
 import type { DataBlockRow } from '../../preload/contract.js';
-import { listDataBlocks, type DataBlockSummary } from '../datablock/list.js';
-import { openDataBlock, type DataBlockReader } from '../datablock/reader.js';
+import {
+  listSegmentFiles,
+  openListed,
+  summariseDataBlock,
+  unreadableSummary,
+  type DataBlockSummary,
+} from '../datablock/list.js';
+import type { DataBlockReader } from '../datablock/reader.js';
 import { DataBlockStats, type StatsSample } from '../datablock/stats.js';
 
 interface Followed {
@@ -34,46 +40,63 @@ export class DataBlockMonitor {
 
   /** Lists and samples every segment once; returns the new rows. */
   sample(): DataBlockRow[] {
-    let summaries: DataBlockSummary[];
+    let files: Array<{ name: string; size: number }>;
     try {
-      summaries = this.shmDir ? listDataBlocks(this.shmDir) : listDataBlocks();
+      files = this.shmDir ? listSegmentFiles(this.shmDir) : listSegmentFiles();
     } catch {
-      summaries = [];
+      files = [];
     }
     const seen = new Set<string>();
-    this.rows = summaries.map((s) => {
-      seen.add(s.name);
-      const stats = s.valid ? this.sampleStats(s) : null;
-      return rowOf(s, stats, stats ? this.idleMs(s.name, stats) : null);
-    });
+    const looked = files
+      .map(({ name, size }) => {
+        seen.add(name);
+        return this.look(name, size);
+      })
+      .sort((a, b) => a.summary.name.localeCompare(b.summary.name));
     for (const [name, f] of this.followed) {
       if (!seen.has(name)) this.forget(name, f);
     }
-    this.summaries = summaries;
+    this.summaries = looked.map((l) => l.summary);
+    this.rows = looked.map(({ summary, stats }) =>
+      rowOf(summary, stats, stats ? this.idleMs(summary.name, stats) : null),
+    );
     return this.rows;
   }
 
-  private sampleStats(s: DataBlockSummary): StatsSample | null {
-    let f = this.followed.get(s.name);
-    if (f && f.size !== s.size) {
-      this.forget(s.name, f); // resized or replaced: start over
+  /**
+   * Summary and statistics of one segment through the reader kept open for it (one
+   * open per segment, not one per tick). A reader whose segment went bad (shrunk,
+   * replaced) is dropped and the name opened afresh, so a new segment under an old
+   * name shows at once.
+   */
+  private look(name: string, size: number): { summary: DataBlockSummary; stats: StatsSample | null } {
+    let f = this.followed.get(name);
+    if (f && f.size !== size) {
+      this.forget(name, f);
       f = undefined;
+    }
+    let report;
+    if (f) {
+      report = f.reader.validate();
+      if (!report.valid) {
+        this.forget(name, f);
+        f = undefined;
+      }
     }
     if (!f) {
       try {
-        const reader = this.shmDir ? openDataBlock(`${this.shmDir}/${s.name}`, { file: true }) : openDataBlock(s.name);
-        f = { reader, stats: new DataBlockStats(reader), size: s.size, written: null, changedAt: Date.now() };
-        this.followed.set(s.name, f);
-      } catch {
-        return null;
+        const reader = this.shmDir ? openListed(name, this.shmDir) : openListed(name);
+        f = { reader, stats: new DataBlockStats(reader), size, written: null, changedAt: Date.now() };
+        this.followed.set(name, f);
+        report = reader.report;
+      } catch (err) {
+        return { summary: unreadableSummary(name, size, err), stats: null };
       }
     }
-    const sample = f.stats.sample();
-    if (sample.error) {
-      this.forget(s.name, f);
-      return null;
-    }
-    return sample;
+    const summary = summariseDataBlock(name, size, f.reader, report);
+    if (!summary.valid) return { summary, stats: null };
+    const stats = f.stats.sample();
+    return { summary, stats: stats.error ? null : stats };
   }
 
   /** How long the segment's record count has stood still; null until it was seen twice. */
