@@ -16,6 +16,9 @@ import { Dealer, Router } from 'zeromq';
 import { startBroker } from '../main/broker/broker.js';
 import { MessageHub } from '../main/hub/message-hub.js';
 import type { ProducerHandle } from '../main/hub/registrations.js';
+import { percentile, round as roundTo } from './stats.js';
+
+const round = (x: number, d = 3) => roundTo(x, d);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLIENT_COUNTS = [1, 8, 64];
@@ -89,12 +92,6 @@ function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
 }
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 interface LoopResult {
   reqPerSec: number;

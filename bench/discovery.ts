@@ -11,6 +11,8 @@ import { writeFileAtomicSync } from '../main/discovery/atomic-write.js';
 import { descriptorFileName } from '../main/discovery/names.js';
 import { CHANNEL_DESCRIPTOR_FORMAT, type ChannelDescriptor } from '../main/discovery/format.js';
 import { packageRoot } from '../main/paths.js';
+import { SMALL_RING, SPEC_SLOT_FINGERPRINT } from '../test/support/spec-fixtures.js';
+import { percentile, round as roundTo } from './stats.js';
 
 const EVENT_SAMPLES = 400;
 const POLL_SAMPLES = 100;
@@ -25,32 +27,15 @@ function descriptor(channel: string): ChannelDescriptor {
     host: 'bench-host',
     pid: 4242,
     producer: { name: 'bench', uid: 'bench-1' },
-    schema: {
-      id: channel,
-      version: 1,
-      fingerprint: 'f589d7f1a72cdfef9ae5b5b1b4dab355810f49c07835ca71dc68873df91f0bcb',
-    },
-    dataBlock: {
-      policy: 'RingBuffer',
-      syncPolicy: 'Latest_only',
-      capacity: 4,
-      pageSize: 4096,
-      slotSize: 64,
-      flexZoneSize: 0,
-      checksumPolicy: 'None',
-    },
+    schema: { id: channel, version: 1, fingerprint: SPEC_SLOT_FINGERPRINT },
+    dataBlock: SMALL_RING,
     createdAt: now,
     updatedAt: now,
     heartbeatIntervalMs: 5000,
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? NaN;
-}
-
-const round = (x: number) => Math.round(x * 100) / 100;
+const round = (x: number) => roundTo(x, 2);
 
 function tempDir(label: string): string {
   return mkdtempSync(join(tmpdir(), `hubscope-bench-disc-${label}-`));

@@ -13,8 +13,19 @@ import {
 } from './liveness.js';
 import { sameSignature, type FileSignature, type ProblemCode, type ReadOutcome } from './read-file.js';
 
-export interface DiscoveryEntry {
+/** What the model knows of any heartbeating file it read (descriptor or broker endpoint). */
+interface WatchedFile {
   file: string;
+  status: Liveness;
+  reason: string;
+  /** The writer runs on this host (so its pid can be checked, and its segment should exist here). */
+  local: boolean;
+  signature: FileSignature;
+  firstSeenAt: number;
+  changeObservedAt?: number;
+}
+
+export interface DiscoveryEntry extends WatchedFile {
   channel: string;
   descriptor: ChannelDescriptor;
   schemaId?: string;
@@ -22,24 +33,10 @@ export interface DiscoveryEntry {
   /** Slot schema fingerprint (given in the file or computed from its inline schema). */
   fingerprint?: string;
   schema?: ChannelSchema;
-  status: Liveness;
-  reason: string;
-  /** The producer runs on this host (so its segment should exist here). */
-  local: boolean;
-  signature: FileSignature;
-  firstSeenAt: number;
-  changeObservedAt?: number;
 }
 
-export interface BrokerFileEntry {
-  file: string;
+export interface BrokerFileEntry extends WatchedFile {
   endpoint: BrokerEndpoint;
-  status: Liveness;
-  reason: string;
-  local: boolean;
-  signature: FileSignature;
-  firstSeenAt: number;
-  changeObservedAt?: number;
 }
 
 export interface DiscoveryProblem {

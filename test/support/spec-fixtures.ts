@@ -17,7 +17,7 @@ export const SPEC_SLOT: StructSchema = {
 export const SPEC_SLOT_FINGERPRINT = 'f589d7f1a72cdfef9ae5b5b1b4dab355810f49c07835ca71dc68873df91f0bcb';
 
 /** A small ring for tests where the DataBlock configuration is not the subject. */
-export const SMALL_RING: DataBlockConfigT = {
+export const SMALL_RING: Required<DataBlockConfigT> = {
   policy: 'RingBuffer',
   syncPolicy: 'Latest_only',
   capacity: 4,

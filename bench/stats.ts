@@ -1,0 +1,12 @@
+// Summary statistics shared by the benchmarks, so every p99 means the same thing.
+
+/** Nearest-rank percentile of an ascending list: the smallest value with at least p % of samples at or below it. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? NaN;
+}
+
+/** `x` rounded to `digits` decimals, for result files people read. */
+export function round(x: number, digits: number): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
+}
