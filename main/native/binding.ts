@@ -83,6 +83,11 @@ export interface NativeBinding {
   latest(ring: SegmentRing): number;
   /** CLOCK_MONOTONIC in nanoseconds. */
   monotonicNs(): bigint;
+  /**
+   * This thread's protection-key register (x86 PKRU, arm64 POR_EL0) and whether the
+   * CPU has one. Diagnostic: a guarded fault must leave it as it was.
+   */
+  protectionKeys(): { supported: boolean; value: bigint };
 }
 
 let binding: NativeBinding | undefined;

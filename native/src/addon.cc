@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "guard.h"
 #include "segment.h"
 
 namespace {
@@ -82,6 +83,17 @@ Napi::Value MonotonicNs(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), ns);
 }
 
+// protectionKeys() -> { supported, value }: this thread's protection-key
+// register (x86 PKRU, arm64 POR_EL0). Diagnostic: lets tests prove that a
+// guarded fault leaves the register as it found it (see guard.h).
+Napi::Value ProtectionKeys(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("supported", Napi::Boolean::New(env, hubscope::g_has_protection_keys));
+  out.Set("value", Napi::BigInt::New(env, hubscope::ReadProtectionKeys()));
+  return out;
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -89,6 +101,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listShm", Napi::Function::New(env, ListShm));
   exports.Set("unlinkShm", Napi::Function::New(env, UnlinkShm));
   exports.Set("monotonicNs", Napi::Function::New(env, MonotonicNs));
+  exports.Set("protectionKeys", Napi::Function::New(env, ProtectionKeys));
   exports.Set("Segment", hubscope::Segment::Define(env));
   napi_value latest;  // raw N-API: see Segment::Latest
   napi_create_function(env, "latest", NAPI_AUTO_LENGTH, &hubscope::Segment::Latest, nullptr, &latest);

@@ -3,6 +3,11 @@
 
 #include <signal.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
+#endif
 
 #include <mutex>
 
@@ -11,6 +16,20 @@ namespace hubscope {
 thread_local sigjmp_buf* volatile t_bus_jump __attribute__((tls_model("initial-exec"))) = nullptr;
 
 namespace {
+
+bool DetectProtectionKeys() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
+  // OSPKE (leaf 7, ECX bit 4): the OS enabled PKRU, so RDPKRU/WRPKRU are legal.
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return (ecx & (1u << 4)) != 0;
+#elif defined(__aarch64__)
+  // HWCAP2_POE (bit 63): the kernel exposes POR_EL0 to user space.
+  return (getauxval(AT_HWCAP2) & (1ull << 63)) != 0;
+#else
+  return false;
+#endif
+}
 
 struct sigaction g_previous;
 
@@ -33,6 +52,8 @@ void OnBus(int sig, siginfo_t* info, void* context) {
 }
 
 }  // namespace
+
+const bool g_has_protection_keys = DetectProtectionKeys();
 
 void InstallBusGuard() {
   static std::once_flag once;
