@@ -49,7 +49,7 @@ const keysAfter = native().protectionKeys();
 
 // WebAssembly after the faults: this is what crashed.
 const block = new Uint8Array(65536);
-let digest = new Uint8Array(32);
+let digest: Uint8Array = new Uint8Array(32);
 for (let i = 0; i < 200; i++) digest = blake2b256(block);
 
 reader.close();
