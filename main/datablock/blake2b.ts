@@ -1,5 +1,5 @@
 // BLAKE2b with a 32-byte digest: the checksum and fingerprint function of the
-// PLHB format (spec sections 2.2, 3 and 6). Node's crypto only offers the
+// PLHB format (docs/datablock-format.md, "Checksums"). Node's crypto only offers the
 // 64-byte variant, whose first 32 bytes are a different value. hash-wasm's
 // WebAssembly BLAKE2b is used: about 750 MiB/s here, where a pure-JS one does
 // about 40 MiB/s (hashing a 2 MiB camera slot took 48 ms and stalled the event

@@ -1,4 +1,4 @@
-// The PLHB v1.0 byte format (spec sections 2 and 3): constants, header field
+// The PLHB v1.0 byte format (docs/datablock-format.md, "Layout"): constants, header field
 // offsets, segment geometry, the layout checksum and the header-layout eras.
 // Pure functions over bytes; no I/O.
 import { blake2b256, toHex } from './blake2b.js';
@@ -14,7 +14,7 @@ export const CHECKSUM_BYTES = 32;
 export const NO_COMMIT = 0xffff_ffff_ffff_ffffn;
 export const CONSUMER_SLOTS = 8;
 
-/** Slot-state values (spec 2.1). */
+/** Slot-state values ("Layout", slot state table). */
 export const SlotState = { Free: 0, Writing: 1, Committed: 2, Draining: 3 } as const;
 export const SLOT_STATE_NAMES = ['FREE', 'WRITING', 'COMMITTED', 'DRAINING'] as const;
 
@@ -25,7 +25,7 @@ export type SyncPolicyName = (typeof SYNC_POLICY_NAMES)[number];
 export const CHECKSUM_POLICY_NAMES = ['None', 'Manual', 'Enforced'] as const;
 export type ChecksumPolicyName = (typeof CHECKSUM_POLICY_NAMES)[number];
 
-/** Header byte offsets (spec section 3). */
+/** Header byte offsets ("Layout", header). */
 export const H = {
   magic: 0x000,
   versionMajor: 0x004,
@@ -116,10 +116,10 @@ export const HEARTBEAT = {
   nameSize: 32,
 } as const;
 
-/** Slot-state entry field offsets (spec 2.1). */
+/** Slot-state entry field offsets ("Layout", slot state table). */
 export const SLOT = { writeLock: 0, readerCount: 8, slotState: 12, writerWaiting: 13, writeGeneration: 16 } as const;
 
-/** Header layout hashes seen in the field (4096-byte pages), newest first (spec section 3). */
+/** Header layout hashes seen in the field (4096-byte pages), newest first ("Header layout hash and eras"). */
 export const ERAS = [
   { hash: 'b1820e5099bfdd8f29c33c7db2ba20928cc14f5e7a06139208d8cfe8d18f9f1f', era: '2026-07 on (newest)' },
   { hash: '3a181b7bf9e309120aa4a759bb74740ec649c174f80b8e02aa435b2cec60ac17', era: '2026-04 to 2026-07' },
@@ -136,7 +136,7 @@ export function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
 }
 
-/** Byte offsets of every region of a segment with this geometry (spec section 2). */
+/** Byte offsets of every region of a segment with this geometry ("Layout"). */
 export interface Geometry {
   capacity: number;
   stride: number;
@@ -158,7 +158,7 @@ export function geometryOf(capacityField: number, stride: number, flexZoneSize: 
   return { capacity, stride, flexZoneSize, offRw, offCks, offFz, offRing, total };
 }
 
-/** The 24 bytes the layout checksum covers (spec section 3, 0x9E0). */
+/** The 24 bytes the layout checksum covers ("Header layout hash and eras", 0x9E0). */
 export function layoutChecksumInput(g: {
   capacity: number;
   physicalPageSize: number;

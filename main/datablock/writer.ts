@@ -1,11 +1,13 @@
-// DataBlock writer (spec sections 3 and 4): creates a segment laid out exactly
-// as the C++ producer lays it out, and writes/commits records with the single
-// writer protocol. The native side only offers atomics and copies at offsets;
-// the protocol is here.
+// DataBlock writer (docs/datablock-format.md, "Layout" and "Write protocol"):
+// creates a segment laid out exactly as the C++ producer lays it out, and
+// writes/commits records with the single-writer protocol, stamping checksums
+// as "Checksums" describes. The native side only offers atomics and copies at
+// offsets; the protocol is here.
 import { native, type NativeSegment } from '../native/binding.js';
 import { blake2b256, fromHex } from './blake2b.js';
 import { registerCleanup } from './cleanup.js';
 import {
+  CHECKSUM_BYTES,
   CHECKSUM_POLICY_NAMES,
   H,
   HEADER_SIZE,
@@ -89,7 +91,17 @@ export interface WriterConfig {
 export interface WriteOptions {
   /** Sequential policies: how long to wait for a full ring to drain before giving up (default 0). */
   timeoutMs?: number;
+  /**
+   * Stamp this record's slot checksum as part of its commit, before the record
+   * is published, so no reader ever sees it unstamped. This is how a producer
+   * checksums records under the Manual policy; under Enforced every record is
+   * stamped anyway. Under None it stamps too (readers then may, but need not, verify).
+   */
+  stamp?: boolean;
 }
+
+/** Checksum policy values (header 0x0B0). */
+const ChecksumPolicy = { None: 0, Manual: 1, Enforced: 2 } as const;
 
 const POLICY_DEFAULT_CAPACITY = [1, 2, 8];
 const READER_DRAIN_TIMEOUT_MS = 1000;
@@ -123,7 +135,7 @@ function parseVersion(v: string | number | undefined, schema: ChannelSchema | un
   return schema ? packSchemaVersion(schema.version, 0, 0) : 0;
 }
 
-/** Resolves defaults and rounding (spec 2: stride to 64, flexible zone to 4096). */
+/** Resolves defaults and rounding ("Layout": stride to 64, flexible zone to 4096). */
 export function resolveConfig(options: CreateOptions): WriterConfig {
   const policy = enumValue(POLICY_NAMES, options.policy, 2, 'policy');
   const syncPolicy = enumValue(SYNC_POLICY_NAMES, options.syncPolicy, 0, 'syncPolicy');
@@ -164,7 +176,7 @@ function putText(
   header.set(bytes, field.offset);
 }
 
-/** Every header field a creator writes (spec section 4), except the magic, which goes last. */
+/** Every header field a creator writes ("Write protocol", creation), except the magic, which goes last. */
 export function encodeHeader(config: WriterConfig, g: Geometry, options: CreateOptions, nowNs: bigint): Uint8Array {
   const b = new Uint8Array(HEADER_SIZE);
   const v = new DataView(b.buffer);
@@ -221,8 +233,17 @@ export class DataBlockWriter {
   private readonly shmName: string;
   private readonly pid = BigInt(process.pid);
   private readonly staging: Uint8Array;
+  private readonly enforced: boolean;
+  /** Reused 33-byte slot checksum entry: digest, then the verified flag (0 when a writer stamps). */
   private readonly cksEntry = new Uint8Array(SLOT_CHECKSUM_SIZE);
-  private flexChecksum: Uint8Array | null = null;
+  /**
+   * Enforced with a flexible zone: the zone's checksum entry, restamped on every
+   * commit. Cached because only setFlexZone() changes the zone (it recomputes it).
+   */
+  private flexEntry: Uint8Array | null = null;
+  /** Per slot: 1 while its checksum entry holds a stamp (so an unstamped overwrite can clear it). */
+  private readonly stamped: Uint8Array;
+  private readonly zeroEntry = new Uint8Array(SLOT_CHECKSUM_SIZE);
   private readonly timer: NodeJS.Timeout;
   private readonly unregister: () => void;
   private closed = false;
@@ -250,8 +271,15 @@ export class DataBlockWriter {
     }
     this.unregister = registerCleanup(() => this.destroy());
     this.staging = new Uint8Array(c.slotSize);
+    this.stamped = new Uint8Array(c.capacity);
+    this.enforced = c.checksumPolicy === ChecksumPolicy.Enforced;
     this.seg.write(0, encodeHeader(c, this.geometry, options, monotonicNs()));
-    this.seg.store32(H.magic, MAGIC); // last, with release ordering (spec section 4)
+    if (this.enforced && c.flexZoneSize > 0) {
+      // The untouched zone is all zeros; a C++ consumer under Enforced verifies it from the first slot on.
+      this.flexEntry = checksumEntryOf(new Uint8Array(c.flexZoneSize));
+      this.seg.write(H.flexZoneChecksum, this.flexEntry);
+    }
+    this.seg.store32(H.magic, MAGIC); // last, with release ordering ("Write protocol")
     const period = options.heartbeatIntervalMs ?? 1000;
     this.timer = setInterval(() => this.heartbeat(), period);
     this.timer.unref();
@@ -302,15 +330,62 @@ export class DataBlockWriter {
       encodeStruct(this.flexLayout, content, zone);
     }
     this.seg.write(this.geometry.offFz, zone);
-    this.flexChecksum = this.config.checksumPolicy === 2 ? blake2b256(zone) : null;
-    if (this.flexChecksum) this.stampFlexChecksum();
+    if (this.enforced && size > 0) {
+      this.flexEntry = checksumEntryOf(zone);
+      this.seg.write(H.flexZoneChecksum, this.flexEntry);
+    }
   }
 
-  private stampFlexChecksum(): void {
-    if (!this.flexChecksum) return;
-    const entry = new Uint8Array(33);
-    entry.set(this.flexChecksum);
+  /**
+   * Stamps the flexible-zone checksum (header 0x7C0) over the zone as it is now.
+   * Under Manual, call it after setFlexZone() (and once after creation if
+   * consumers verify an untouched zone); under Enforced the writer does it itself.
+   */
+  stampFlexZone(): void {
+    this.assertOpen();
+    const size = this.config.flexZoneSize;
+    if (size === 0) throw new Error(`DataBlock ${this.name} has no flexible zone to stamp`);
+    const zone = new Uint8Array(size);
+    this.seg.read(this.geometry.offFz, size, zone, 0);
+    const entry = checksumEntryOf(zone);
+    if (this.enforced) this.flexEntry = entry;
     this.seg.write(H.flexZoneChecksum, entry);
+  }
+
+  /**
+   * Stamps the slot checksum of record `id`, already committed. Returns false
+   * when the ring no longer holds it (overwritten) or it was never committed.
+   * A reader may have seen the record unstamped before this call; to avoid
+   * that, stamp while committing instead: write(record, { stamp: true }).
+   */
+  stampSlot(id: bigint | number): boolean {
+    this.assertOpen();
+    if (typeof id === 'number' ? !Number.isSafeInteger(id) || id < 0 : id < 0n) {
+      throw new RangeError(`record id must be a non-negative integer, got ${String(id)}`);
+    }
+    const big = BigInt(id);
+    const g = this.geometry;
+    const cap = BigInt(g.capacity);
+    const i = Number(big % cap);
+    const at = g.offRw + i * SLOT_STATE_SIZE;
+    if (big >= this.seg.load64(H.writeIndex)) return false;
+    if (this.seg.load8(at + SLOT.slotState) !== SlotState.Committed) return false;
+    // Generation rule ("Read protocol"): the slot holds id iff its generation is floor(id / capacity) + 1.
+    if (this.seg.load64(at + SLOT.writeGeneration) !== big / cap + 1n) return false;
+    this.seg.read(g.offRing + i * g.stride, g.stride, this.staging, 0);
+    this.stampSlotChecksum(i, this.staging);
+    return true;
+  }
+
+  private stampSlotChecksum(index: number, slot: Uint8Array): void {
+    this.cksEntry.set(blake2b256(slot));
+    this.cksEntry[CHECKSUM_BYTES] = 0; // the verified flag belongs to readers; a fresh stamp is unverified
+    this.seg.write(this.geometry.offCks + index * SLOT_CHECKSUM_SIZE, this.cksEntry);
+    this.stamped[index] = 1;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`DataBlock ${this.name} is closed`);
   }
 
   /** Next id the writer will claim. */
@@ -345,7 +420,7 @@ export class DataBlockWriter {
   }
 
   private commitPayload(payload: Uint8Array, options: WriteOptions): boolean {
-    if (this.closed) throw new Error(`DataBlock ${this.name} is closed`);
+    this.assertOpen();
     const g = this.geometry;
     if (!this.waitForRoom(options.timeoutMs ?? 0)) return false;
     const id = this.seg.add64(H.writeIndex, 1n);
@@ -370,12 +445,15 @@ export class DataBlockWriter {
     }
     this.seg.store8(at + SLOT.slotState, SlotState.Writing);
     this.seg.write(g.offRing + i * g.stride, payload);
-    if (this.config.checksumPolicy === 2) {
-      this.cksEntry.set(blake2b256(payload));
-      this.cksEntry[32] = 0;
-      this.seg.write(g.offCks + i * SLOT_CHECKSUM_SIZE, this.cksEntry);
-      this.stampFlexChecksum();
+    // Step 6 starts with the checksums, before the generation publishes the record.
+    if (this.enforced || options.stamp === true) this.stampSlotChecksum(i, payload);
+    else if (this.stamped[i] === 1) {
+      // The entry still holds the stamp of the record this one replaces: a verifying reader
+      // would call the new record corrupt. All zeros says "no checksum" instead.
+      this.seg.write(g.offCks + i * SLOT_CHECKSUM_SIZE, this.zeroEntry);
+      this.stamped[i] = 0;
     }
+    if (this.flexEntry) this.seg.write(H.flexZoneChecksum, this.flexEntry);
     this.seg.add64(at + SLOT.writeGeneration, 1n);
     this.seg.store8(at + SLOT.slotState, SlotState.Committed);
     this.seg.store64(H.commitIndex, id);
@@ -403,6 +481,13 @@ export class DataBlockWriter {
     this.unregister();
     this.destroy();
   }
+}
+
+/** A 33-byte checksum entry for `bytes`: BLAKE2b-256, then a zero verified flag. */
+function checksumEntryOf(bytes: Uint8Array): Uint8Array {
+  const entry = new Uint8Array(SLOT_CHECKSUM_SIZE);
+  entry.set(blake2b256(bytes));
+  return entry;
 }
 
 /** Unlinks `name` if it exists and is invalid or its producer is dead. */

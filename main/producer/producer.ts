@@ -1,7 +1,7 @@
 // A HubScope producer in one call: the DataBlock (createDataBlock) plus its
 // announcement (descriptor file, broker registration), closed together.
 import type { ChannelSchema, EncodableValue } from '../datablock/schema.js';
-import { createDataBlock, type CreateOptions, type DataBlockWriter } from '../datablock/writer.js';
+import { createDataBlock, type CreateOptions, type DataBlockWriter, type WriteOptions } from '../datablock/writer.js';
 import { announceProducers, type AnnounceOptions } from './announce.js';
 
 export interface ProducerOptions extends CreateOptions, Partial<Omit<AnnounceOptions, 'producerName'>> {
@@ -14,8 +14,8 @@ export interface ProducerOptions extends CreateOptions, Partial<Omit<AnnounceOpt
 export interface Producer {
   readonly channel: string;
   readonly writer: DataBlockWriter;
-  /** Writes and commits one record (see DataBlockWriter.write). */
-  write(record: Readonly<Record<string, EncodableValue | undefined>>): boolean;
+  /** Writes and commits one record (see DataBlockWriter.write; `{ stamp: true }` checksums it under Manual). */
+  write(record: Readonly<Record<string, EncodableValue | undefined>>, options?: WriteOptions): boolean;
   /** Deregisters, removes the descriptor and unlinks the segment. */
   close(): Promise<void>;
 }
@@ -37,7 +37,7 @@ export async function createProducer(shmName: string, options: ProducerOptions =
     return {
       channel,
       writer,
-      write: (record) => writer.write(record),
+      write: (record, writeOptions) => writer.write(record, writeOptions),
       async close() {
         await announcement.close();
         writer.close();
