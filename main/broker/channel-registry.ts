@@ -117,6 +117,18 @@ function consumerInfo(c: ConsumerRegistration): ConsumerInfoT {
   return info;
 }
 
+/**
+ * CHANNEL_LIST.prefix matches whole dot-separated segments: "lab.cam" selects
+ * "lab.cam" and "lab.cam.frames" but not "lab.camera". A trailing dot is ignored,
+ * and an empty or absent prefix selects everything.
+ */
+export function hierarchyMatcher(prefix: string | undefined): (name: string) => boolean {
+  const root = prefix?.replace(/\.+$/, '') ?? '';
+  if (root === '') return () => true;
+  const below = root + '.';
+  return (name) => name === root || name.startsWith(below);
+}
+
 export class ChannelRegistry {
   readonly channels = new Map<string, Channel>();
 
@@ -235,7 +247,9 @@ export class ChannelRegistry {
     route.producers.add(reg);
     if (input.description !== undefined) ch.description = input.description;
     delete ch.closingSince;
-    if (fingerprintChanged && reg.schema) this.dropMismatchedConsumers(ch, reg.schema.fingerprint);
+    // A re-registering producer was told CONSUMER_JOINED for its consumers, so it hears
+    // CONSUMER_LEFT for those it loses; a new producer never heard of them.
+    if (fingerprintChanged && reg.schema) this.dropMismatchedConsumers(ch, reg.schema.fingerprint, reregistered);
     if (!reregistered) {
       const info = this.info(ch);
       for (const c of ch.consumers.values()) {
@@ -248,10 +262,17 @@ export class ChannelRegistry {
     return { channel: ch, created, reregistered };
   }
 
-  private dropMismatchedConsumers(ch: Channel, fingerprint: string): void {
+  private dropMismatchedConsumers(ch: Channel, fingerprint: string, tellProducer: boolean): void {
     for (const c of [...ch.consumers.values()]) {
       if (c.expectedFingerprint === undefined || c.expectedFingerprint === fingerprint) continue;
       this.detachConsumer(ch, c);
+      if (tellProducer && ch.producer) {
+        this.notify(ch.producer.route, 'CONSUMER_LEFT', {
+          channel: ch.name,
+          consumerId: c.consumerId,
+          reason: 'schema-mismatch',
+        });
+      }
       this.notify(c.route, 'REGISTRATION_DROPPED', {
         channel: ch.name,
         role: 'consumer',
@@ -417,18 +438,32 @@ export class ChannelRegistry {
     return [...this.require(name).consumers.values()].map(consumerInfo);
   }
 
-  /** Removes a channel and everything on it; returns how many registrations were told. */
+  /**
+   * Removes a channel and everything on it; returns how many registrations were told.
+   * Each owner gets CHANNEL_CLOSING (the channel is going) and then REGISTRATION_DROPPED
+   * (its registration is already gone: nothing to deregister, do not re-register).
+   */
   destroy(name: string): number {
     const ch = this.require(name);
     let notified = 0;
-    if (ch.producer) {
-      this.notify(ch.producer.route, 'CHANNEL_CLOSING', { channel: name, reason: 'destroyed' });
-      this.detachProducer(ch, ch.producer);
+    const message = `channel ${name} was destroyed (CHANNEL_DESTROY); its registrations are removed`;
+    const p = ch.producer;
+    if (p) {
+      this.detachProducer(ch, p);
+      this.notify(p.route, 'CHANNEL_CLOSING', { channel: name, reason: 'destroyed' });
+      this.notify(p.route, 'REGISTRATION_DROPPED', { channel: name, role: 'producer', reason: 'destroyed', message });
       notified++;
     }
     for (const c of [...ch.consumers.values()]) {
-      this.notify(c.route, 'CHANNEL_CLOSING', { channel: name, reason: 'destroyed' });
       this.detachConsumer(ch, c);
+      this.notify(c.route, 'CHANNEL_CLOSING', { channel: name, reason: 'destroyed' });
+      this.notify(c.route, 'REGISTRATION_DROPPED', {
+        channel: name,
+        role: 'consumer',
+        consumerId: c.consumerId,
+        reason: 'destroyed',
+        message,
+      });
       notified++;
     }
     this.channels.delete(name);
@@ -496,13 +531,23 @@ export class ChannelRegistry {
         }
       }
       // Consumers were told to leave; after the liveness timeout the channel closes without them.
+      // Those still registered (even if heartbeating) are dropped and told why.
       if (
         ch.closingSince !== undefined &&
         !ch.producer &&
         now - ch.closingSince > liveness.removeAfterMs &&
         this.channels.has(ch.name)
       ) {
-        for (const c of [...ch.consumers.values()]) this.detachConsumer(ch, c);
+        for (const c of [...ch.consumers.values()]) {
+          this.detachConsumer(ch, c);
+          this.notify(c.route, 'REGISTRATION_DROPPED', {
+            channel: ch.name,
+            role: 'consumer',
+            consumerId: c.consumerId,
+            reason: 'channel-closed',
+            message: `the producer closed ${ch.name} and consumer ${c.consumerId} did not deregister within the liveness timeout`,
+          });
+        }
         this.removeIfUnused(ch);
         this.changed();
       }
@@ -532,9 +577,10 @@ export class ChannelRegistry {
     let total = 0;
     const limit = filter.limit ?? Infinity;
     const names = [...this.channels.keys()].sort();
+    const under = hierarchyMatcher(filter.prefix);
     for (const name of names) {
       const ch = this.channels.get(name)!;
-      if (filter.prefix !== undefined && !name.startsWith(filter.prefix)) continue;
+      if (!under(name)) continue;
       if (filter.states && !filter.states.includes(stateOf(ch))) continue;
       if (filter.producerHost !== undefined && ch.producer?.host !== filter.producerHost) continue;
       total++;

@@ -1,5 +1,6 @@
 // DISCOVER requests parked while their channel is pending: answered as soon as a
-// producer registers, or with PENDING when their waitMs runs out.
+// producer registers, or with PENDING when their waitMs runs out. The limit is for
+// the whole broker (one hostile connection could otherwise hold memory per channel).
 import type { ChannelInfoT } from '../protocol/messages.js';
 import { BrokerError } from './broker-error.js';
 
@@ -24,8 +25,9 @@ export class DiscoveryWaiters {
       return Promise.reject(
         new BrokerError(
           'PENDING',
-          `channel ${JSON.stringify(channel)} has no producer yet and the broker holds too many waiting DISCOVERs; retry later`,
-          { channel },
+          `channel ${JSON.stringify(channel)} has no producer yet and the broker already holds ${this.count} waiting DISCOVERs ` +
+            `(its limit, shared by all connections); retry later`,
+          { channel, heldLimit: this.maxWaiters },
         ),
       );
     }

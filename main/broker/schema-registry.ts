@@ -1,11 +1,13 @@
 // The broker's schema registry: several versions per schema id. Fingerprints are
 // always computed here from the definition (fingerprintOf); a client's claimed
 // fingerprint is only ever compared against them.
-import { fingerprintOf, parseSchema, SchemaError, type ChannelSchema } from '../datablock/schema.js';
+import { fingerprintOf, parseSchema, SchemaError, type ChannelSchema, type StructSchema } from '../datablock/schema.js';
+import type { SchemaDocumentT } from '../protocol/messages.js';
 import { BrokerError } from './broker-error.js';
 
 export interface SchemaEntry {
-  schema: ChannelSchema;
+  /** The validated document as registered, field descriptions and units included (SCHEMA_GET returns it). */
+  schema: SchemaDocumentT;
   fingerprint: string;
   flexzoneFingerprint?: string;
   registeredAt: number;
@@ -30,16 +32,26 @@ export class SchemaRegistry {
 
   /** Validates a schema document (SCHEMA_INVALID) and computes its fingerprints. */
   static prepare(json: unknown, registeredAt: number): SchemaEntry {
-    let schema: ChannelSchema;
+    let schema: SchemaDocumentT;
+    let parsed: ChannelSchema;
     try {
       const id = typeof json === 'object' && json !== null && 'id' in json ? String((json as { id: unknown }).id) : '?';
-      schema = parseSchema(json, `schema ${JSON.stringify(id)}`);
+      const source = `schema ${JSON.stringify(id)}`;
+      parsed = parseSchema(json, source);
+      const raw = json as { slot: unknown; flexzone?: unknown };
+      schema = {
+        id: parsed.id,
+        version: parsed.version,
+        slot: withAnnotations(parsed.slot, raw.slot, `${source}: slot`),
+      };
+      if (parsed.description !== undefined) schema.description = parsed.description;
+      if (parsed.flexzone) schema.flexzone = withAnnotations(parsed.flexzone, raw.flexzone, `${source}: flexzone`);
     } catch (err) {
       if (err instanceof SchemaError) throw new BrokerError('SCHEMA_INVALID', err.message);
       throw err;
     }
-    const entry: SchemaEntry = { schema, fingerprint: fingerprintOf(schema.slot), registeredAt };
-    if (schema.flexzone) entry.flexzoneFingerprint = fingerprintOf(schema.flexzone);
+    const entry: SchemaEntry = { schema, fingerprint: fingerprintOf(parsed.slot), registeredAt };
+    if (parsed.flexzone) entry.flexzoneFingerprint = fingerprintOf(parsed.flexzone);
     return entry;
   }
 
@@ -108,6 +120,28 @@ export class SchemaRegistry {
   entries(): SchemaEntry[] {
     return [...this.byId.values()].flatMap((v) => [...v.values()]);
   }
+}
+
+/**
+ * The parsed struct with each field's `description` and `unit` from the document put
+ * back: parseSchema keeps only what the layout needs, but the registry stores and
+ * returns the schema as registered. Neither is part of the fingerprint.
+ */
+function withAnnotations(parsed: StructSchema, raw: unknown, where: string): SchemaDocumentT['slot'] {
+  const rawFields = (raw as { fields: unknown[] }).fields;
+  const fields = parsed.fields.map((f, i) => {
+    const src = rawFields[i] as Record<string, unknown>;
+    const out: SchemaDocumentT['slot']['fields'][number] = { ...f };
+    for (const key of ['description', 'unit'] as const) {
+      const v = src[key];
+      if (v === undefined) continue;
+      if (typeof v !== 'string')
+        throw new SchemaError(`${where}.fields[${i}] (field "${f.name}"): "${key}" must be a string`);
+      out[key] = v;
+    }
+    return out;
+  });
+  return { packing: parsed.packing, fields };
 }
 
 export function summaryOf(e: SchemaEntry): SchemaSummaryView {

@@ -13,16 +13,17 @@ export interface ErrorCodeInfo {
 export const BROKER_ERROR_CODES = {
   BAD_REQUEST: {
     meaning:
-      'The message was malformed: wrong frame count, bad tag or correlation id, body not JSON, or a field of the wrong type or format.',
-    action: 'Fix the message; the details name the field. Do not retry unchanged.',
+      'The message was malformed: wrong frame count, a tag that is not "HS" followed by digits, a bad type frame or correlation id, a body that is not a JSON object, a field of the wrong type or format, or fields that contradict each other.',
+    action: 'Fix the message; the message names the field and value. Do not retry unchanged.',
   },
   UNSUPPORTED_VERSION: {
-    meaning: 'None of the protocol versions offered in HELLO (or the frame tag) is spoken by this broker.',
+    meaning:
+      'None of the protocol versions offered in HELLO is spoken by this broker, or the frame tag is "HS" followed by a number other than 1 (another framing version, e.g. HS2).',
     action: 'Upgrade the client or the broker; details.supported lists the versions the broker speaks.',
   },
   HELLO_REQUIRED: {
     meaning:
-      'The broker does not know this connection: HELLO was not sent, or the broker restarted or expired the session.',
+      'The broker does not know this connection: HELLO was not sent, the connection said BYE, or the broker restarted or expired the session.',
     action: 'Send HELLO, then register everything again.',
   },
   UNKNOWN_TYPE: {
@@ -49,20 +50,23 @@ export const BROKER_ERROR_CODES = {
       'Retry DISCOVER later or with a longer waitMs, or register as a consumer to be told when it becomes active.',
   },
   SCHEMA_INVALID: {
-    meaning: 'The schema document does not follow the DataBlock schema format (spec section 6).',
+    meaning:
+      'The schema document (SCHEMA_REGISTER.schema, PRODUCER_REGISTER.schemaDefinition) does not follow the DataBlock schema format (docs/datablock-format.md, "Schemas, BLDS and fingerprints"): a bad type, packing, count or length, an empty or missing field list, a duplicate field name.',
     action: 'Fix the schema; the message names the field and value.',
   },
   SCHEMA_MISMATCH: {
     meaning:
       'Two schema fingerprints that must agree differ (consumer expectation vs channel, or a claimed fingerprint vs the one the broker computed).',
-    action: 'Use the schema the channel is published with; details.expected and details.actual name both fingerprints.',
+    action:
+      'Use the schema the channel is published with; details.expected is the fingerprint from the request (the consumer expectation or the producer claim), details.actual the one the broker has (the channel) or computed (the definition).',
   },
   SCHEMA_CONFLICT: {
     meaning: 'A different schema is already registered under the same id and version.',
     action: 'Register the new layout under a new version number.',
   },
   CHANNEL_OWNED: {
-    meaning: 'Another live producer owns the channel (one producer per channel).',
+    meaning:
+      'Another producer identity (producerUid + host + pid) owns the channel, even while it is stale (one producer per channel); or PRODUCER_DEREGISTER named another producerUid.',
     action:
       'Use another channel name, or wait until the owner deregisters or is removed after the liveness timeout; details.owner names it.',
   },

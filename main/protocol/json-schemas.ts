@@ -79,6 +79,11 @@ type JsonSchema = {
   patternProperties?: Record<string, JsonSchema>;
 };
 
+/** " (1..4096 items)" for a bounded array, "" otherwise. */
+function itemBounds(s: JsonSchema): string {
+  return s.minItems !== undefined || s.maxItems !== undefined ? ` (${s.minItems ?? 0}..${s.maxItems ?? ''} items)` : '';
+}
+
 function typeText(s: JsonSchema): string {
   if (s.anyOf) {
     if (s.anyOf.every((x) => x.const !== undefined)) return s.anyOf.map((x) => JSON.stringify(x.const)).join(' \\| ');
@@ -90,11 +95,7 @@ function typeText(s: JsonSchema): string {
   if (s.minLength !== undefined || s.maxLength !== undefined)
     limits.push(`length ${s.minLength ?? 0}..${s.maxLength ?? ''}`);
   if (s.pattern) limits.push(`pattern \`${s.pattern}\``);
-  if (s.type === 'array') {
-    const n =
-      s.minItems !== undefined || s.maxItems !== undefined ? ` (${s.minItems ?? 0}..${s.maxItems ?? ''} items)` : '';
-    return `array of ${s.items ? typeText(s.items) : 'any'}${n}`;
-  }
+  if (s.type === 'array') return `array of ${s.items ? typeText(s.items) : 'any'}${itemBounds(s)}`;
   if (s.type === 'object' && !s.properties) return 'object';
   return `${s.type ?? 'any'}${limits.length ? ` (${limits.join(', ')})` : ''}`;
 }
@@ -110,7 +111,7 @@ function rows(s: JsonSchema, prefix: string, out: string[]): void {
         : p.type === 'array' && p.items?.type === 'object' && p.items.properties
           ? p.items
           : undefined;
-    const t = obj ? (p.type === 'array' ? 'array of object' : 'object') : typeText(p);
+    const t = obj ? (p.type === 'array' ? `array of object${itemBounds(p)}` : 'object') : typeText(p);
     out.push(`| \`${path}\` | ${t} | ${required} | ${(p.description ?? '').replace(/\|/g, '\\|')} |`);
     if (obj) rows(obj, path + (p.type === 'array' ? '[].' : '.'), out);
   }
@@ -122,6 +123,41 @@ function table(schema: TSchema): string {
   rows(plain, '', out);
   if (out.length === 0) return '_Empty object `{}`._\n';
   return ['| field | type | required | notes |', '|---|---|---|---|', ...out].join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------- error-code tables
+
+export const ERROR_CODES_BEGIN = '<!-- BEGIN GENERATED ERROR CODES (npm run gen:protocol-docs) -->';
+export const ERROR_CODES_END = '<!-- END GENERATED ERROR CODES -->';
+
+function codeTable(codes: Record<string, { meaning: string; action: string }>): string {
+  const cell = (t: string) => t.replace(/\|/g, '\\|');
+  const lines = ['| code | meaning | client action |', '|---|---|---|'];
+  for (const [code, info] of Object.entries(codes))
+    lines.push(`| \`${code}\` | ${cell(info.meaning)} | ${cell(info.action)} |`);
+  return lines.join('\n') + '\n';
+}
+
+/** Section 8's tables, from error-codes.ts (the same text as error-codes.json and every ERROR's action). */
+export function errorCodeTablesMarkdown(): string {
+  return [
+    ERROR_CODES_BEGIN,
+    '',
+    'Broker codes (in `ERROR` replies):',
+    '',
+    codeTable(BROKER_ERROR_CODES),
+    'Codes raised by the client library itself (never on the wire):',
+    '',
+    codeTable(CLIENT_ERROR_CODES),
+    ERROR_CODES_END,
+  ].join('\n');
+}
+
+function replaceBetween(markdown: string, begin: string, end: string, content: string): string {
+  const a = markdown.indexOf(begin);
+  const b = markdown.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`docs/protocol.md lacks the markers ${begin} ... ${end}`);
+  return markdown.slice(0, a) + content + markdown.slice(b + end.length);
 }
 
 export const REFERENCE_BEGIN = '<!-- BEGIN GENERATED MESSAGE REFERENCE (npm run gen:protocol-docs) -->';
@@ -159,10 +195,8 @@ export function messageReferenceMarkdown(): string {
   return parts.join('\n');
 }
 
-/** docs/protocol.md with its generated section replaced by the current one. */
+/** docs/protocol.md with its generated sections (error-code tables, message reference) replaced by the current ones. */
 export function withMessageReference(markdown: string): string {
-  const a = markdown.indexOf(REFERENCE_BEGIN);
-  const b = markdown.indexOf(REFERENCE_END);
-  if (a < 0 || b < a) throw new Error(`docs/protocol.md lacks the markers ${REFERENCE_BEGIN} ... ${REFERENCE_END}`);
-  return markdown.slice(0, a) + messageReferenceMarkdown() + markdown.slice(b + REFERENCE_END.length);
+  const withCodes = replaceBetween(markdown, ERROR_CODES_BEGIN, ERROR_CODES_END, errorCodeTablesMarkdown());
+  return replaceBetween(withCodes, REFERENCE_BEGIN, REFERENCE_END, messageReferenceMarkdown());
 }

@@ -14,6 +14,9 @@ import {
 /** Protocol versions this code speaks (HELLO negotiation picks the highest common one). */
 export const PROTOCOL_VERSIONS: readonly number[] = [1];
 
+/** Where the DataBlock format is specified, relative to docs/ (descriptions link here, never outside the repository). */
+export const DATABLOCK_FORMAT_DOC = 'datablock-format.md';
+
 // ---------------------------------------------------------------- building blocks
 
 const ChannelName = Type.String({
@@ -62,14 +65,16 @@ const SchemaField = Type.Object({
   type: FieldType,
   count: Type.Optional(Type.Integer({ minimum: 1 })),
   length: Type.Optional(Type.Integer({ minimum: 1 })),
-  description: Type.Optional(Type.String()),
-  unit: Type.Optional(Type.String()),
+  description: Type.Optional(
+    Type.String({ description: 'Stored and returned by SCHEMA_GET; not part of the fingerprint.' }),
+  ),
+  unit: Type.Optional(Type.String({ description: 'Stored and returned by SCHEMA_GET; not part of the fingerprint.' })),
 });
 const StructSchema = Type.Object({
   packing: Type.Union([Type.Literal('aligned'), Type.Literal('packed')]),
   fields: Type.Array(SchemaField, { minItems: 1, maxItems: 4096 }),
 });
-/** A schema document in the JSON format of the DataBlock spec, section 6. The broker validates it fully with parseSchema. */
+/** A schema document in the JSON format of docs/datablock-format.md ("Schemas, BLDS and fingerprints"). The broker validates it fully with parseSchema. */
 export const SchemaDocument = Type.Object(
   {
     id: Type.String({ minLength: 1, maxLength: 256 }),
@@ -78,7 +83,9 @@ export const SchemaDocument = Type.Object(
     slot: StructSchema,
     flexzone: Type.Optional(StructSchema),
   },
-  { description: 'DataBlock schema document (spec section 6).' },
+  {
+    description: `DataBlock schema document (${DATABLOCK_FORMAT_DOC}, "Schemas, BLDS and fingerprints"). Errors inside it are SCHEMA_INVALID.`,
+  },
 );
 
 const SchemaRef = Type.Object(
@@ -89,7 +96,7 @@ const SchemaRef = Type.Object(
   },
   {
     description:
-      'A schema in the registry. A fingerprint, if given, is only compared with the one the broker computed.',
+      'A schema in the registry. A fingerprint, if given, is only compared with the one the broker computed (SCHEMA_MISMATCH). Sent with schemaDefinition, id and version must name it (BAD_REQUEST otherwise).',
   },
 );
 
@@ -119,7 +126,7 @@ export const DataBlockConfig = Type.Object(
     flexZoneSize: Type.Integer({ minimum: 0, maximum: 0xffffffff, description: 'Flexible zone bytes.' }),
     checksumPolicy: Type.Optional(Type.Union([Type.Literal('None'), Type.Literal('Manual'), Type.Literal('Enforced')])),
   },
-  { description: 'DataBlock segment configuration (spec section 3).' },
+  { description: `DataBlock segment configuration (${DATABLOCK_FORMAT_DOC}, "Header").` },
 );
 
 const ProducerInfo = Type.Object({
@@ -264,7 +271,10 @@ export const REQUESTS = {
   },
   PRODUCER_DEREGISTER: {
     summary: 'The producer leaves: consumers get CHANNEL_CLOSING and the channel closes.',
-    request: Type.Object({ channel: ChannelName, producerUid: Text(128) }),
+    request: Type.Object({
+      channel: ChannelName,
+      producerUid: Text(128, "Must be the registered producer's uid; another uid gets CHANNEL_OWNED."),
+    }),
     reply: Type.Object({ channel: ChannelName }),
   },
   CONSUMER_REGISTER: {
@@ -305,26 +315,39 @@ export const REQUESTS = {
     reply: Type.Object({ channel: ChannelInfo }),
   },
   CHANNEL_CREATE: {
-    summary: 'Creates a channel explicitly (state pending until a producer registers). Idempotent.',
+    summary:
+      'Creates a channel explicitly (state pending until a producer registers). Idempotent; on an existing channel (even an active one) it only marks it explicit.',
     request: Type.Object({ channel: ChannelName, description: Type.Optional(Type.String({ maxLength: 1024 })) }),
     reply: Type.Object({ channel: ChannelInfo, created: Type.Boolean() }),
   },
   CHANNEL_DESTROY: {
-    summary: 'Removes a channel and every registration on it; its producer and consumers get CHANNEL_CLOSING.',
+    summary:
+      'Removes a channel and every registration on it; its producer and consumers get CHANNEL_CLOSING, then REGISTRATION_DROPPED (reason destroyed).',
     request: Type.Object({ channel: ChannelName }),
     reply: Type.Object({ channel: ChannelName, notified: Count }),
   },
   CHANNEL_LIST: {
     summary: 'Lists channels, optionally filtered by state, name prefix and producer host.',
     request: Type.Object({
-      states: Type.Optional(Type.Array(ChannelState, { maxItems: 4 })),
-      prefix: Type.Optional(Type.String({ maxLength: CHANNEL_NAME_MAX })),
+      states: Type.Optional(
+        Type.Array(ChannelState, {
+          maxItems: 4,
+          description: 'Only channels in these states; omitted: all states; [] matches nothing.',
+        }),
+      ),
+      prefix: Type.Optional(
+        Type.String({
+          maxLength: CHANNEL_NAME_MAX,
+          description:
+            'Whole dot-separated segments: "lab.cam" matches "lab.cam" and "lab.cam.frames", not "lab.camera". A trailing "." is ignored; "" matches all.',
+        }),
+      ),
       producerHost: Type.Optional(Type.String({ maxLength: 255 })),
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'At most this many channels.' })),
     }),
     reply: Type.Object({
-      channels: Type.Array(ChannelInfo),
-      total: Count,
+      channels: Type.Array(ChannelInfo, { description: 'Sorted by name; at most limit entries.' }),
+      total: Type.Integer({ minimum: 0, description: 'How many channels matched the filter, before limit.' }),
     }),
   },
   SCHEMA_REGISTER: {
@@ -372,7 +395,8 @@ export const NOTIFICATIONS = {
     body: Type.Object({ channel: ChannelName, consumer: ConsumerInfo }),
   },
   CONSUMER_LEFT: {
-    summary: 'To a producer: a consumer deregistered, timed out, or was dropped.',
+    summary:
+      'To a producer: a consumer it was told of (CONSUMER_JOINED) deregistered, timed out, disconnected, or was dropped because the producer re-registered with a schema the consumer does not expect.',
     body: Type.Object({
       channel: ChannelName,
       consumerId: Type.String(),
@@ -396,7 +420,8 @@ export const NOTIFICATIONS = {
     }),
   },
   CHANNEL_CLOSING: {
-    summary: 'To consumers (and the producer when destroyed): the channel is closing; deregister.',
+    summary:
+      'To consumers (and the producer when destroyed): the channel is closing. producer-closed: deregister; destroyed: the registration is already gone (REGISTRATION_DROPPED follows).',
     body: Type.Object({
       channel: ChannelName,
       reason: Type.Union([Type.Literal('producer-closed'), Type.Literal('destroyed')]),
@@ -404,12 +429,17 @@ export const NOTIFICATIONS = {
   },
   REGISTRATION_DROPPED: {
     summary:
-      'To the owner of a registration the broker removed (timeout, destroy, schema mismatch with a new producer).',
+      'To the owner of a registration the broker removed on its own: timeout (no heartbeat), destroyed (CHANNEL_DESTROY), schema-mismatch (the producer publishes a schema the consumer does not expect), channel-closed (the producer closed the channel and the consumer had not left by the liveness timeout).',
     body: Type.Object({
       channel: ChannelName,
       role: Type.Union([Type.Literal('producer'), Type.Literal('consumer')]),
-      consumerId: Type.Optional(Type.String()),
-      reason: Type.Union([Type.Literal('timeout'), Type.Literal('destroyed'), Type.Literal('schema-mismatch')]),
+      consumerId: Type.Optional(Type.String({ description: 'Set when role is consumer.' })),
+      reason: Type.Union([
+        Type.Literal('timeout'),
+        Type.Literal('destroyed'),
+        Type.Literal('schema-mismatch'),
+        Type.Literal('channel-closed'),
+      ]),
       message: Type.String(),
     }),
   },
@@ -421,10 +451,16 @@ export const NOTIFICATIONS = {
 
 export const ErrorBody = Type.Object({
   code: Type.Union(BROKER_ERROR_CODE_LIST.map((c) => Type.Literal(c))),
-  message: Type.String({ description: 'What went wrong, for a person; names the field or value.' }),
+  message: Type.String({ description: 'What went wrong, for a person; names the field and value.' }),
   action: Type.String({ description: 'What the client should do.' }),
   details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
+
+/** Requests carrying a schema document: a bad field inside it is SCHEMA_INVALID, not BAD_REQUEST. */
+export const SCHEMA_DOCUMENT_FIELDS = {
+  SCHEMA_REGISTER: 'schema',
+  PRODUCER_REGISTER: 'schemaDefinition',
+} as const satisfies Partial<Record<keyof typeof REQUESTS, string>>;
 
 // ---------------------------------------------------------------- derived types
 

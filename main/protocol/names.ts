@@ -15,11 +15,15 @@ export const CHANNEL_NAME_MAX = 128;
 export const SHM_NAME_PATTERN = '^/?[A-Za-z0-9._-]+$';
 export const SHM_NAME_MAX = 255;
 
-/** Lower-case hex BLAKE2b-256 schema fingerprint (spec section 6). */
+/** Lower-case hex BLAKE2b-256 schema fingerprint (docs/datablock-format.md, "Schemas, BLDS and fingerprints"). */
 export const FINGERPRINT_PATTERN = '^[0-9a-f]{64}$';
 
-/** Correlation ids: 1 to 32 printable ASCII characters without spaces. Empty on notifications. */
-export const CORRELATION_ID_PATTERN = /^[!-~]{1,32}$/;
+/**
+ * Correlation ids: 1 to 128 printable ASCII characters without spaces (a UUID, 36
+ * characters, fits with room for a prefix). Empty on notifications.
+ */
+export const CORRELATION_ID_MAX = 128;
+export const CORRELATION_ID_PATTERN = /^[!-~]{1,128}$/;
 
 const channelRe = new RegExp(CHANNEL_NAME_PATTERN);
 

@@ -2,7 +2,15 @@
 // (TypeCompiler generates a plain JS function per schema: cheap on the hot path).
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
-import { ErrorBody, NOTIFICATIONS, REQUESTS, type NotificationType, type RequestType } from './messages.js';
+import type { BrokerErrorCode } from './error-codes.js';
+import {
+  ErrorBody,
+  NOTIFICATIONS,
+  REQUESTS,
+  SCHEMA_DOCUMENT_FIELDS,
+  type NotificationType,
+  type RequestType,
+} from './messages.js';
 
 type Checks<K extends string> = Record<K, TypeCheck<TSchema>>;
 
@@ -20,12 +28,18 @@ const replyChecks = compileAll(requestKeys, (k) => REQUESTS[k].reply);
 const notificationChecks = compileAll(notificationKeys, (k) => NOTIFICATIONS[k].body);
 const errorCheck = TypeCompiler.Compile(ErrorBody);
 
-/** Undefined when valid, otherwise a sentence naming the first bad field and value. */
-function problemOf(check: TypeCheck<TSchema>, value: unknown, whatOf: () => string): string | undefined {
+interface Problem {
+  /** JSON Pointer of the first bad field ('' for the body itself). */
+  path: string;
+  text: string;
+}
+
+/** Undefined when valid, otherwise the first bad field and a sentence naming it and its value. */
+function problemAt(check: TypeCheck<TSchema>, value: unknown, whatOf: () => string): Problem | undefined {
   if (check.Check(value)) return undefined; // hot path: no allocation
   const what = whatOf();
   const first = check.Errors(value).First();
-  if (!first) return `${what} is invalid`;
+  if (!first) return { path: '', text: `${what} is invalid` };
   const path = first.path === '' ? '(body)' : first.path;
   let shown: string;
   try {
@@ -34,7 +48,34 @@ function problemOf(check: TypeCheck<TSchema>, value: unknown, whatOf: () => stri
     shown = String(first.value);
   }
   if (shown.length > 80) shown = shown.slice(0, 77) + '...';
-  return `${what}: field ${path}: ${first.message} (got ${shown})`;
+  return { path: first.path, text: `${what}: field ${path}: ${first.message} (got ${shown})` };
+}
+
+function problemOf(check: TypeCheck<TSchema>, value: unknown, whatOf: () => string): string | undefined {
+  return problemAt(check, value, whatOf)?.text;
+}
+
+export interface RequestRejection {
+  /** SCHEMA_INVALID when the bad field lies inside a schema document, BAD_REQUEST otherwise. */
+  code: Extract<BrokerErrorCode, 'BAD_REQUEST' | 'SCHEMA_INVALID'>;
+  message: string;
+  /** JSON Pointer of the bad field, e.g. "/schema/slot/fields/0/type". */
+  field: string;
+}
+
+/** Why a request body is refused (docs/protocol.md, section 8), or undefined when it is valid. */
+export function requestRejection(type: RequestType, body: unknown): RequestRejection | undefined {
+  const p = problemAt(requestChecks[type], body, () => `${type} body`);
+  if (!p) return undefined;
+  const doc = (SCHEMA_DOCUMENT_FIELDS as Partial<Record<RequestType, string>>)[type];
+  // A schema document that is there but wrong is SCHEMA_INVALID; a missing one is a bad request.
+  const present =
+    doc !== undefined &&
+    typeof body === 'object' &&
+    body !== null &&
+    (body as Record<string, unknown>)[doc] !== undefined;
+  const inSchema = present && (p.path === `/${doc}` || p.path.startsWith(`/${doc}/`));
+  return { code: inSchema ? 'SCHEMA_INVALID' : 'BAD_REQUEST', message: p.text, field: p.path };
 }
 
 export function requestProblem(type: RequestType, body: unknown): string | undefined {
