@@ -1,10 +1,14 @@
 // Browser mode end to end: a real `hubscope serve` process, a real Chromium.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.js';
 import { startCli, type Started } from '../support/processes.js';
 
 describe('browser mode', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hubscope-e2e-shell-discovery-'));
   let server: Started;
   let url: string;
   let browser: Browser;
@@ -12,7 +16,11 @@ describe('browser mode', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    const started = await startCli(['serve', '--port', '0', '--json'], /\{"url":"([^"]+)"/);
+    // A free broker port and its own discovery dir: never 5570, never the user's files.
+    const started = await startCli(
+      ['serve', '--port', '0', '--json', '--broker-endpoint', 'tcp://127.0.0.1:0', '--discovery-dir', dir],
+      /\{"url":"([^"]+)"/,
+    );
     server = started;
     url = started.match[1]!;
     browser = await launchChromium();
@@ -24,6 +32,7 @@ describe('browser mode', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('renders the shell: sidebar, a view and the status bar', async () => {

@@ -8,8 +8,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.js';
 import { ROOT, startCli, type Started } from '../support/processes.js';
+import { runId } from '../support/run-marker.js';
 
-const SUFFIX = `-e2e-${process.pid}`;
+const SUFFIX = `-e2e-${runId()}-${process.pid}`;
 const COUNTER = 'lab.demo.counter';
 const SEGMENT = `${COUNTER}${SUFFIX}`;
 

@@ -36,6 +36,9 @@ async function startBrokerProcess(endpoint: string, stateFile: string): Promise<
     String(HEARTBEAT_MS),
     '--state-file',
     stateFile,
+    // Its own discovery dir: a SIGKILLed broker leaves its endpoint file behind.
+    '--discovery-dir',
+    join(tmp.dir, 'discovery'),
     '--json',
   ]);
   const line = await child.waitForLine('broker endpoint on stdout', (l) => /^(tcp|ipc):\/\//.test(l), 20_000);

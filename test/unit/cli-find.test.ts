@@ -1,5 +1,4 @@
 // `hubscope find`: the consumer's lookup, broker first, files when the broker is down.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { startBroker, type Broker } from '../../main/broker/index.js';
 import { publishDescriptor, type DescriptorHandle } from '../../main/discovery/publish.js';
 import { MessageHub } from '../../main/hub/index.js';
 import { createProducer } from '../../main/producer/producer.js';
+import { execNode } from '../support/processes.js';
 import { VECTOR_SCHEMA } from './datablock-helpers.js';
 import { sampleInput } from './discovery-helpers.js';
 import { SMALL_RING } from '../support/spec-fixtures.js';
@@ -33,7 +33,7 @@ function find(...args: string[]): Promise<Found> {
     '--json',
   ];
   return new Promise((resolve) => {
-    execFile(process.execPath, [...argv, ...args], { encoding: 'utf8', timeout: 20_000 }, (err, stdout) => {
+    execNode([...argv, ...args], { timeout: 20_000 }, (err, stdout) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, out: JSON.parse(stdout) as Found['out'] });
     });
@@ -98,7 +98,7 @@ describe('hubscope find', () => {
     try {
       const out = await new Promise<Found['out']>((resolve) => {
         const argv = ['--import', 'tsx', 'test/support/cli-from-source.ts', 'find', name, '--discovery-dir', dir];
-        execFile(process.execPath, [...argv, '--broker', 'off', '--json'], { encoding: 'utf8' }, (_e, stdout) =>
+        execNode([...argv, '--broker', 'off', '--json'], {}, (_e, stdout) =>
           resolve(JSON.parse(stdout) as Found['out']),
         );
       });

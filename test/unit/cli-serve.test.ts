@@ -1,8 +1,7 @@
 // `hubscope serve` as a real process: its startup line, and a taken port.
-import { execFile, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stopProcess } from '../support/processes.js';
+import { execNode, spawnNode, stopProcess } from '../support/processes.js';
 
 const ENTRY = ['--import', 'tsx', 'test/support/cli-from-source.ts', 'serve', '--broker', 'off', '--no-discovery'];
 
@@ -23,7 +22,7 @@ describe('hubscope serve', () => {
     held.push(server);
     const port = (server.address() as { port: number }).port;
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      execFile(process.execPath, [...ENTRY, '--port', String(port)], { timeout: 20_000 }, (err, _out, stderr) =>
+      execNode([...ENTRY, '--port', String(port)], { timeout: 20_000 }, (err, _out, stderr) =>
         resolve({ code: err ? ((err.code as number | undefined) ?? -1) : 0, stderr }),
       );
     });
@@ -34,11 +33,11 @@ describe('hubscope serve', () => {
   it('takes a free port when the default one is taken', async () => {
     const server = await listen(7400);
     if (server) held.push(server);
-    const child = spawn(process.execPath, [...ENTRY, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawnNode([...ENTRY, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       let out = '';
       await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
+        child.stdout?.on('data', (d: Buffer) => {
           out += d.toString();
           if (out.includes('"url"')) resolve();
         });

@@ -1,20 +1,28 @@
 // The app's services while a segment is truncated, grown, filled with garbage,
 // unlinked and replaced in a loop by another process: every answer is a result or
 // an error naming the segment, and the process (this test worker) never dies.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCore, type HubScopeCore } from '../../main/core/hubscope-core.js';
-import { TEST_VECTOR, uniqueName, unlinkQuietly } from './datablock-helpers.js';
+import { spawnNode, stopProcess } from '../support/processes.js';
+import { uniqueName, unlinkQuietly, writerImage } from './datablock-helpers.js';
 
 describe('core services under a segment that is abused while they read it', () => {
   const name = uniqueName('chaos');
   let core: HubScopeCore | undefined;
   let abuser: ChildProcess | undefined;
+  const imageDir = mkdtempSync(join(tmpdir(), 'hubscope-chaos-'));
+  const imagePath = join(imageDir, 'image.bin');
+  writeFileSync(imagePath, writerImage());
 
   afterAll(async () => {
-    abuser?.kill('SIGKILL');
+    if (abuser) await stopProcess(abuser, 2000); // SIGTERM: it removes its file
     await core?.close();
     unlinkQuietly(name);
+    rmSync(imageDir, { recursive: true, force: true });
   });
 
   it('answers every request with a result or a clear error, and keeps running', async () => {
@@ -23,7 +31,7 @@ describe('core services under a segment that is abused while they read it', () =
       // Sample every 20 ms so the monitor's own reads race the abuser too.
       services: { broker: { mode: 'off' }, discovery: null, sampleIntervalMs: 20 },
     });
-    abuser = spawn(process.execPath, ['--import', 'tsx', 'test/unit/datablock-child-truncator.ts', name, TEST_VECTOR], {
+    abuser = spawnNode(['--import', 'tsx', 'test/unit/datablock-child-truncator.ts', name, imagePath], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,4 @@
 // `hubscope inspect`, `ls` and `demo` run as real child processes.
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -7,23 +6,34 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDataBlock } from '../../main/datablock/writer.js';
 import { fingerprintOf } from '../../main/datablock/schema.js';
-import { TEST_VECTOR, VECTOR_SCHEMA, uniqueName, unlinkQuietly, waitFor } from './datablock-helpers.js';
+import { runId } from '../support/run-marker.js';
+import { spawnNode, spawnNodeSync } from '../support/processes.js';
+import {
+  TEST_VECTOR,
+  VECTOR_SCHEMA,
+  testVectorNote,
+  uniqueName,
+  unlinkQuietly,
+  waitFor,
+  withoutTestVector,
+  writerImage,
+} from './datablock-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hubscope-cli-'));
 const schemaPath = join(dir, 'vector.json');
 writeFileSync(schemaPath, JSON.stringify(VECTOR_SCHEMA));
+/** A valid segment file of the vector's schema, made by our writer (never skipped). */
+const imagePath = join(dir, 'image.bin');
+writeFileSync(imagePath, writerImage());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/cli-from-source.ts', ...args], {
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  const r = spawnNodeSync(['--import', 'tsx', 'test/support/cli-from-source.ts', ...args], { timeout: 30_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('hubscope inspect', () => {
-  it('--json on the test vector file', () => {
+  it.skipIf(withoutTestVector())(`--json on the test vector file${testVectorNote}`, () => {
     const r = cli('inspect', TEST_VECTOR, '--json', '--schema', schemaPath, '--records', '3');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -136,11 +146,11 @@ describe('hubscope inspect', () => {
       otherSchema,
       JSON.stringify({ ...VECTOR_SCHEMA, slot: { ...VECTOR_SCHEMA.slot, packing: 'packed' } }),
     );
-    const mismatch = cli('inspect', TEST_VECTOR, '--schema', otherSchema);
+    const mismatch = cli('inspect', imagePath, '--schema', otherSchema);
     expect(mismatch.stdout).toMatch(/MISMATCH:.*f589d7f1/);
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{"id": 1}');
-    expect(cli('inspect', TEST_VECTOR, '--schema', broken).stderr).toContain(
+    expect(cli('inspect', imagePath, '--schema', broken).stderr).toContain(
       `${broken}: "id" must be a non-empty string`,
     );
   });
@@ -171,10 +181,9 @@ describe('hubscope ls', () => {
 
 describe('hubscope demo', () => {
   it('writes the four demo channels, announces them, and removes everything on Ctrl-C', async () => {
-    const suffix = `.t${process.pid}`;
+    const suffix = `.t${runId()}${process.pid}`;
     const discoveryDir = mkdtempSync(join(tmpdir(), 'hubscope-demo-discovery-'));
-    const child = spawn(
-      process.execPath,
+    const child = spawnNode(
       [
         '--import',
         'tsx',
@@ -197,7 +206,7 @@ describe('hubscope demo', () => {
     const names = ['waveform', 'counter', 'camera', 'temperature'].map((c) => `lab.demo.${c}${suffix}`);
     try {
       let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
       await waitFor(() => out.includes('\n'), 20_000, 'demo to start');
       const started = JSON.parse(out) as { producers: Array<{ shmName: string }> };
       expect(started.producers.map((p) => p.shmName).sort()).toEqual([...names].sort());

@@ -1,20 +1,28 @@
 // Real processes against real /dev/shm segments: a full-speed writer never
 // yields a torn record; a segment abused by another process (truncated,
 // replaced, garbage) only ever yields clear errors; signals unlink segments.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, truncateSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DataBlockError, openDataBlock } from '../../main/datablock/reader.js';
 import { createDataBlock } from '../../main/datablock/writer.js';
-import { TEST_VECTOR, uniqueName, unlinkQuietly, waitFor } from './datablock-helpers.js';
+import { spawnNode, stopProcess } from '../support/processes.js';
+import { uniqueName, unlinkQuietly, waitFor, writerImage } from './datablock-helpers.js';
 
 const MIX = 0x9e3779b97f4a7c15n;
 const children: ChildProcess[] = [];
 const names: string[] = [];
+/** The valid image the truncator child keeps restoring (made by our writer). */
+const imageDir = mkdtempSync(join(tmpdir(), 'hubscope-concurrency-'));
+const imagePath = join(imageDir, 'image.bin');
+writeFileSync(imagePath, writerImage());
+afterAll(() => rmSync(imageDir, { recursive: true, force: true }));
 
 function startChild(script: string, args: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `test/unit/${script}`, ...args], {
+  const child = spawnNode(['--import', 'tsx', `test/unit/${script}`, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -29,8 +37,9 @@ function startChild(script: string, args: string[]): Promise<ChildProcess> {
   });
 }
 
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+afterEach(async () => {
+  // Wait until they are gone: a child still running could recreate a name after the unlink below.
+  await Promise.all(children.splice(0).map((c) => stopProcess(c, 0)));
   for (const n of names.splice(0)) unlinkQuietly(n);
 });
 
@@ -109,7 +118,7 @@ describe('a segment abused by another process', () => {
   it('truncated, grown, garbage, unlinked and replaced in a loop: only clear errors', async () => {
     const name = uniqueName('abuse');
     names.push(name);
-    const child = await startChild('datablock-child-truncator.ts', [name, TEST_VECTOR]);
+    const child = await startChild('datablock-child-truncator.ts', [name, imagePath]);
     let ok = 0;
     let errors = 0;
     const messages = new Set<string>();

@@ -1,6 +1,6 @@
 // Fuzzed headers and files never crash the reader: every outcome is a result
 // or a DataBlockError naming the segment. Seeded, so a failure reproduces.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,11 +9,12 @@ import { DataBlockError, openDataBlock } from '../../main/datablock/reader.js';
 import { DataBlockStats } from '../../main/datablock/stats.js';
 import { inspectJson } from '../../main/cli/inspect.js';
 import { listDataBlocks } from '../../main/datablock/list.js';
-import { TEST_VECTOR, VECTOR_SCHEMA } from './datablock-helpers.js';
+import { VECTOR_SCHEMA, writerImage } from './datablock-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hubscope-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const vector = readFileSync(TEST_VECTOR);
+/** A valid segment shaped like the C++ test vector, made by our writer. */
+const vector = writerImage();
 
 /** xorshift32: small, seeded, reproducible. */
 function rng(seed: number): () => number {

@@ -1,5 +1,5 @@
 // Writer -> reader round trips over many configurations, through real /dev/shm segments.
-import { copyFileSync, statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '../../main/native/binding.js';
 import { H, geometryOf } from '../../main/datablock/format.js';
@@ -14,7 +14,7 @@ import {
 } from '../../main/datablock/schema.js';
 import { DataBlockStats } from '../../main/datablock/stats.js';
 import { createDataBlock, type CreateOptions, type DataBlockWriter } from '../../main/datablock/writer.js';
-import { TEST_VECTOR, uniqueName, unlinkQuietly } from './datablock-helpers.js';
+import { uniqueName, unlinkQuietly, writerImage } from './datablock-helpers.js';
 
 const open: DataBlockWriter[] = [];
 const names: string[] = [];
@@ -291,10 +291,10 @@ describe('writer rules', () => {
     expect(() => createDataBlock(uniqueName('bad'), { policy: 'Triple' as never })).toThrow(/policy must be one of/);
     expect(() => createDataBlock(uniqueName('bad'), { identity: { hubName: 'x'.repeat(64) } })).toThrow(/hubName/);
     expect(() => w.writeRaw(new Uint8Array(129))).toThrow(/do not fit/);
-    // A leftover whose producer is dead (the C++ test vector: its pid is not running here) is replaced.
+    // A leftover whose producer is dead (a pid that is not running) is replaced.
     const stale = uniqueName('stale');
     names.push(stale);
-    copyFileSync(TEST_VECTOR, `/dev/shm/${stale}`);
+    writeFileSync(`/dev/shm/${stale}`, writerImage({ deadProducer: true }));
     expect(() => createDataBlock(stale, { slotSize: 64 })).toThrow(/already exists/);
     const fresh = createDataBlock(stale, { slotSize: 64, replaceStale: true });
     open.push(fresh);

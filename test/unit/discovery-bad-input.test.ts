@@ -1,4 +1,4 @@
-import { spawnSync, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { DiscoveryWatcher } from '../../main/discovery/watcher.js';
 import { readDiscoveryFile } from '../../main/discovery/read-file.js';
 import { descriptorFileName } from '../../main/discovery/names.js';
 import type { DiscoveryProblem } from '../../main/discovery/model.js';
+import { spawnNodeSync } from '../support/processes.js';
 import { useCleanups, sampleDescriptor, waitFor, writeAtomic } from './discovery-helpers.js';
 
 const { cleanups, tempDir } = useCleanups();
@@ -134,17 +135,12 @@ describe('bad input in the discovery directory', () => {
     chmodSync(join(dir, 'secret.channel.json'), 0o600);
     writeAtomic(dir, descriptorFileName('open'), sampleDescriptor('open'));
     chmodSync(join(dir, descriptorFileName('open')), 0o644);
-    const child = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, 'discovery-scan-child.ts'), dir],
-      {
-        uid: 65534,
-        gid: 65534,
-        encoding: 'utf8',
-        timeout: 20_000,
-        env: { ...process.env, HOME: '/tmp', TSX_TSCONFIG_PATH: join(import.meta.dirname, '../../tsconfig.json') },
-      },
-    );
+    const child = spawnNodeSync(['--import', 'tsx', join(import.meta.dirname, 'discovery-scan-child.ts'), dir], {
+      uid: 65534,
+      gid: 65534,
+      timeout: 20_000,
+      env: { ...process.env, HOME: '/tmp', TSX_TSCONFIG_PATH: join(import.meta.dirname, '../../tsconfig.json') },
+    });
     expect(child.status, child.stderr).toBe(0);
     const result = JSON.parse(child.stdout) as { entries: string[]; problems: DiscoveryProblem[] };
     expect(result.entries).toEqual(['open']);

@@ -8,6 +8,7 @@ import { descriptorInputForDataBlock, segmentSummaryOf } from '../../main/discov
 import { mergeChannels } from '../../main/discovery/merge.js';
 import { publishDescriptor } from '../../main/discovery/publish.js';
 import { scanDiscoveryDir } from '../../main/discovery/scan.js';
+import { runId } from '../support/run-marker.js';
 import { makeTempDir, removeDir, sampleInput } from './discovery-helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -29,7 +30,7 @@ describe('discovery with real DataBlock segments', () => {
   it('a createDataBlock producer publishes a descriptor; merge finds file and segment in agreement', async () => {
     const dir = makeTempDir('db');
     cleanups.push(() => removeDir(dir));
-    const tag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const tag = `${runId()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const schema = parseSchema(sampleInput('x').schema!.definition);
     const described = `hubscope-disc-described-${tag}`;
     const orphan = `hubscope-disc-orphan-${tag}`;
@@ -84,7 +85,7 @@ describe('discovery with real DataBlock segments', () => {
   it('flags a segment whose header hash disagrees with the schema its descriptor gives, naming both', async () => {
     const dir = makeTempDir('db-mismatch');
     cleanups.push(() => removeDir(dir));
-    const tag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const tag = `${runId()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const written = parseSchema(sampleInput('x').schema!.definition);
     const claimed = parseSchema({
       id: 'claimed',

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DiscoveryWatcher } from '../../main/discovery/watcher.js';
 import { descriptorFileName } from '../../main/discovery/names.js';
 import { STALE_MULTIPLE } from '../../main/discovery/liveness.js';
+import { spawnNode } from '../support/processes.js';
 import { useCleanups, sampleDescriptor, waitFor, writeAtomic } from './discovery-helpers.js';
 
 const { cleanups, tempDir } = useCleanups();
@@ -22,7 +23,7 @@ function startProducer(dir: string, channel: string, exitAfterMs?: number): Prom
     channel,
     ...(exitAfterMs ? [String(exitAfterMs)] : []),
   ];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawnNode(['--import', 'tsx', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   cleanups.push(() => {

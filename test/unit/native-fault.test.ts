@@ -1,10 +1,9 @@
 // Regression test: SIGBUS faults on a truncated segment must leave the process
 // healthy. Run in a child so a crash (SIGSEGV, exit 139) is a failed assertion,
 // not a dead test worker. See native/src/guard.h, "Protection keys".
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { blake2b256, toHex } from '../../main/datablock/blake2b.js';
-import { ROOT } from '../support/processes.js';
+import { ROOT, spawnNode } from '../support/processes.js';
 import { uniqueName, unlinkQuietly } from './datablock-helpers.js';
 
 interface ChildResult {
@@ -16,14 +15,14 @@ interface ChildResult {
 
 function runChild(mode: 'reader' | 'writer', name: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/unit/native-fault-child.ts', mode, name], {
+    const child = spawnNode(['--import', 'tsx', 'test/unit/native-fault-child.ts', mode, name], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     child.once('error', reject);
     child.once('exit', (code, signal) => {

@@ -1,7 +1,8 @@
 // Spawns a TypeScript fixture as a real child process and collects its stdout lines.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { spawnNode } from '../../support/processes.js';
 import { waitFor } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -12,7 +13,7 @@ export class Child {
   stderr = '';
 
   constructor(fixture: string, args: string[]) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', join(here, fixture), ...args], {
+    this.proc = spawnNode(['--import', 'tsx', join(here, fixture), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buf = '';

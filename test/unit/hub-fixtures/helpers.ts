@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProducerRegistrationInput } from '../../../main/hub/message-hub.js';
 import type { SchemaDocumentT } from '../../../main/protocol/messages.js';
+import { runId } from '../../support/run-marker.js';
 import { SMALL_RING, SPEC_SLOT, SPEC_SLOT_FINGERPRINT } from '../../support/spec-fixtures.js';
 
 /** Polls `probe` until it returns a truthy value; throws with `what` after the deadline. */
@@ -32,7 +33,7 @@ export async function waitFor<T>(
 }
 
 export function uniqueName(prefix: string): string {
-  return `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `${prefix}-${runId()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /** A fresh temp dir and a cleanup function. */
