@@ -19,6 +19,8 @@ export const DISCOVERY_OFF: DiscoveryStatus = {
 export class DiscoveryLink {
   private watcher: DiscoveryWatcher | undefined;
   private startError: string | null = null;
+  /** status() of the watcher's last change: rebuilt once per change batch, never per call or tick. */
+  private cachedStatus: DiscoveryStatus | undefined;
 
   constructor(
     private readonly choice: NonNullable<ServiceOptions['discovery']>,
@@ -39,12 +41,16 @@ export class DiscoveryLink {
         ...(this.choice.pollIntervalMs !== null ? { pollIntervalMs: this.choice.pollIntervalMs } : {}),
         createDir: false,
       });
-      watcher.on('change', () => this.onChange());
+      watcher.on('change', () => {
+        this.cachedStatus = undefined;
+        this.onChange();
+      });
       await watcher.start();
       this.watcher = watcher;
     } catch (err) {
       this.startError = `Cannot watch discovery directory ${this.choice.dir}: ${(err as Error).message}`;
     }
+    this.cachedStatus = undefined; // built during start(), before the watcher was set
     this.onChange();
   }
 
@@ -52,7 +58,13 @@ export class DiscoveryLink {
     return this.watcher?.entries() ?? [];
   }
 
+  /** The contract's view of the directory; the same object until the watcher reports a change. */
   status(): DiscoveryStatus {
+    this.cachedStatus ??= this.buildStatus();
+    return this.cachedStatus;
+  }
+
+  private buildStatus(): DiscoveryStatus {
     const w = this.watcher;
     if (!w) {
       return {
@@ -91,5 +103,6 @@ export class DiscoveryLink {
   async close(): Promise<void> {
     await this.watcher?.close();
     this.watcher = undefined;
+    this.cachedStatus = undefined;
   }
 }

@@ -1,8 +1,11 @@
 // `hubscope discovery`: what the discovery directory holds (channels, brokers,
 // problems), once or continuously with --watch.
-import { UsageError, type CliCommand } from '../cli/command.js';
-import { chooseDiscoveryDir } from './directory.js';
+import { UsageError, type CliCommand } from '../shared/command-line.js';
+import { resolve } from 'node:path';
+import { checkDiscoveryDir, chooseDiscoveryDir } from './directory.js';
 import type { BrokerFileEntry, DiscoveryEntry, DiscoveryProblem } from './model.js';
+import { mountVerdictFor } from './mounts.js';
+import { scanDiscoveryDir } from './scan.js';
 import { DiscoveryWatcher, type WatchMode } from './watcher.js';
 
 const USAGE = `Usage: hubscope discovery [--dir DIR] [--watch] [--poll MS | --events] [--json]
@@ -88,10 +91,13 @@ export const discoveryCommand: CliCommand = {
   async run(argv) {
     const args = parseArgs(argv);
     const choice = chooseDiscoveryDir(args.dir);
+    const dir = resolve(choice.dir);
+    checkDiscoveryDir(dir); // looking must not create directories, nor list a missing one as empty
+    if (!args.watch) return listOnce(dir, choice.source, args.json);
     const watcher = new DiscoveryWatcher({
-      dir: choice.dir,
+      dir,
       mode: args.mode,
-      createDir: false, // looking must not create directories
+      createDir: false,
       ...(args.pollIntervalMs !== undefined ? { pollIntervalMs: args.pollIntervalMs } : {}),
     });
     await watcher.start();
@@ -105,10 +111,6 @@ export const discoveryCommand: CliCommand = {
       console.log(`\n${channelTable(s.entries)}\n\n${brokerTable(s.brokers)}\n\n${problemTable(s.problems)}`);
     };
     print();
-    if (!args.watch) {
-      await watcher.close();
-      return 0;
-    }
     watcher.on('change', (c) => {
       if (args.json) return print();
       const t = new Date().toISOString();
@@ -123,3 +125,58 @@ export const discoveryCommand: CliCommand = {
     return 0;
   },
 };
+
+/** Without --watch: one scan of the directory (no watcher, no timers), printed once. */
+async function listOnce(dir: string, source: string, json: boolean): Promise<number> {
+  const scan = await scanDiscoveryDir(dir);
+  const unusable = scan.problems.find((p) => p.file === '.');
+  if (unusable) throw new Error(unusable.reason); // became unreadable since the check
+  const mount = mountVerdictFor(dir);
+  const modeReason = `one scan, not watching; ${mount.reason}`;
+  if (json) {
+    printJson({
+      dir,
+      mode: 'scan',
+      modeReason,
+      mount,
+      entries: scan.entries,
+      brokers: scan.brokers,
+      problems: scan.problems,
+      source,
+    });
+    return 0;
+  }
+  console.log(`Discovery directory: ${dir} (${source}); ${modeReason}`);
+  console.log(`\n${channelTable(scan.entries)}\n\n${brokerTable(scan.brokers)}\n\n${problemTable(scan.problems)}`);
+  return 0;
+}
+
+/**
+ * Prints one JSON document in pieces of about JSON_CHUNK characters (split
+ * between list items, where a newline is valid JSON), so 10,000 entries never
+ * become one string of many megabytes.
+ */
+function printJson(doc: Record<string, unknown>): void {
+  const keys = Object.keys(doc);
+  let piece = '{';
+  keys.forEach((key, k) => {
+    const value = doc[key];
+    piece += `${k ? ',' : ''}${JSON.stringify(key)}:`;
+    if (!Array.isArray(value)) {
+      piece += JSON.stringify(value);
+      return;
+    }
+    piece += '[';
+    value.forEach((item, i) => {
+      piece += (i ? ',' : '') + JSON.stringify(item);
+      if (piece.length >= JSON_CHUNK) {
+        console.log(piece);
+        piece = '';
+      }
+    });
+    piece += ']';
+  });
+  console.log(piece + '}');
+}
+
+const JSON_CHUNK = 64 * 1024;

@@ -1,5 +1,5 @@
 // Where the discovery directory is, and creating it with sensible permissions.
-import { mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -45,4 +45,25 @@ export function ensureDiscoveryDir(dir: string, perUser: boolean): void {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   mkdirSync(dir, { recursive: true, mode: perUser ? 0o700 : 0o755 });
+}
+
+/**
+ * Throws an error naming the directory when it cannot be looked at: missing,
+ * not a directory, or not readable. For commands that only look (and so never
+ * create it).
+ */
+export function checkDiscoveryDir(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error(`discovery directory ${dir} is not a directory`);
+    accessSync(dir, constants.R_OK | constants.X_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined) throw err;
+    if (code === 'ENOENT') throw new Error(`discovery directory ${dir} does not exist`);
+    if (code === 'ENOTDIR')
+      throw new Error(`discovery directory ${dir} is not a directory (a part of its path is a file)`);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new Error(`discovery directory ${dir} is not readable (permission denied)`);
+    throw new Error(`cannot use discovery directory ${dir}: ${(err as Error).message}`);
+  }
 }

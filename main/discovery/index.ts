@@ -10,6 +10,7 @@ export {
   type DescriptorSchemaRef,
 } from './format.js';
 export {
+  checkDiscoveryDir,
   chooseDiscoveryDir,
   defaultDiscoveryDir,
   ensureDiscoveryDir,
@@ -32,7 +33,14 @@ export { assessLiveness, STALE_MULTIPLE, type Liveness, type LivenessVerdict } f
 export { DEFAULT_MAX_FILE_BYTES, readDiscoveryFile, type ProblemCode, type ReadOutcome } from './read-file.js';
 export type { BrokerFileEntry, DiscoveryChange, DiscoveryEntry, DiscoveryProblem } from './model.js';
 export { mountVerdictFor, parseMountInfo, type MountVerdict } from './mounts.js';
-export { DiscoveryWatcher, type DiscoverySnapshot, type DiscoveryWatcherOptions, type WatchMode } from './watcher.js';
+export {
+  DiscoveryWatcher,
+  type DiscoveryFileReader,
+  type DiscoverySnapshot,
+  type DiscoveryWatcherOptions,
+  type WatcherActivity,
+  type WatchMode,
+} from './watcher.js';
 export { scanDiscoveryDir, type ScanResult } from './scan.js';
 export {
   mergeChannels,

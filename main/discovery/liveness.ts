@@ -50,18 +50,42 @@ export function formatDuration(ms: number): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
-/** Time since the writer was last heard from, and a note when its clock is ahead of ours. */
-function silence(w: WriterFacts, ctx: LivenessContext): { ms: number; note: string } {
+type TimeFacts = Pick<LivenessContext, 'now' | 'changeObservedAt' | 'firstSeenAt'>;
+
+/** When the writer was last heard from on our clock; `skewed` when its updatedAt is in our future. */
+function heardAt(w: WriterFacts, ctx: TimeFacts): { heard: number; updated: number; skewed: boolean } {
   const updated = Date.parse(w.updatedAt);
   if (updated > ctx.now + CLOCK_SKEW_TOLERANCE_MS) {
-    const heard = ctx.changeObservedAt ?? ctx.firstSeenAt;
-    return {
-      ms: ctx.now - heard,
-      note: ` (updatedAt is ${formatDuration(updated - ctx.now)} in the future: the clock of ${w.host} is ahead; judged by when this reader saw the file change)`,
-    };
+    return { heard: ctx.changeObservedAt ?? ctx.firstSeenAt, updated, skewed: true };
   }
-  const heard = Math.max(Math.min(updated, ctx.now), ctx.changeObservedAt ?? -Infinity);
-  return { ms: ctx.now - heard, note: '' };
+  return { heard: Math.max(Math.min(updated, ctx.now), ctx.changeObservedAt ?? -Infinity), updated, skewed: false };
+}
+
+/** Time since the writer was last heard from, and a note when its clock is ahead of ours. */
+function silence(w: WriterFacts, ctx: LivenessContext): { ms: number; note: string } {
+  const { heard, updated, skewed } = heardAt(w, ctx);
+  return {
+    ms: ctx.now - heard,
+    note: skewed
+      ? ` (updatedAt is ${formatDuration(updated - ctx.now)} in the future: the clock of ${w.host} is ahead; judged by when this reader saw the file change)`
+      : '',
+  };
+}
+
+/**
+ * The earliest time at which the passing of time alone can change the verdict
+ * (the heartbeat becoming overdue, or a clock-skewed updatedAt coming within
+ * tolerance); Infinity when it cannot. A new version of the file, or (same
+ * host) its pid exiting, are separate triggers. Lets a reader re-assess only
+ * the files that are due instead of all of them on every tick.
+ */
+export function verdictChangesAt(w: WriterFacts, ctx: TimeFacts): number {
+  if (w.heartbeatIntervalMs <= 0) return Infinity;
+  const { heard, updated, skewed } = heardAt(w, ctx);
+  const overdueAt = heard + STALE_MULTIPLE * w.heartbeatIntervalMs + 1;
+  const skewEndsAt = skewed ? updated - CLOCK_SKEW_TOLERANCE_MS : Infinity;
+  // Once overdue, the verdict only changes again when the skew ends.
+  return overdueAt > ctx.now ? Math.min(overdueAt, skewEndsAt) : skewEndsAt;
 }
 
 export function assessLiveness(w: WriterFacts, ctx: LivenessContext): LivenessVerdict {

@@ -6,6 +6,7 @@ import type { ChannelSchema } from '../datablock/schema.js';
 import type { BrokerEndpoint, ChannelDescriptor } from './format.js';
 import {
   assessLiveness,
+  verdictChangesAt,
   type Liveness,
   type LivenessContext,
   type LivenessVerdict,
@@ -71,6 +72,8 @@ export class DiscoveryModel {
   private removed = new Set<string>();
   private brokersChanged = false;
   private problemsChanged = false;
+  /** Per heartbeating file: when time alone can next change its verdict (see verdictChangesAt). */
+  private readonly reassessAt = new Map<string, number>();
   /** After the initial load, a new file counts as an observed change (its writer is active now). */
   observing = false;
 
@@ -99,13 +102,28 @@ export class DiscoveryModel {
     return this.channels.has(file) || this.brokerFiles.has(file) || this.problemMap.has(file);
   }
 
-  private verdict(w: WriterFacts, now: number, firstSeenAt: number, changeObservedAt?: number): LivenessVerdict {
-    return assessLiveness(w, {
-      ...this.env,
-      now,
-      firstSeenAt,
-      ...(changeObservedAt !== undefined ? { changeObservedAt } : {}),
-    });
+  /** Judges one file and notes when its verdict is next due for a re-assessment. */
+  private verdict(
+    file: string,
+    w: WriterFacts,
+    now: number,
+    firstSeenAt: number,
+    changeObservedAt?: number,
+    pidAlive: (pid: number) => boolean = this.env.pidAlive,
+  ): LivenessVerdict {
+    const times = { now, firstSeenAt, ...(changeObservedAt !== undefined ? { changeObservedAt } : {}) };
+    this.reassessAt.set(file, verdictChangesAt(w, times));
+    return assessLiveness(w, { ...this.env, pidAlive, ...times });
+  }
+
+  /**
+   * Whether a file needs judging again now: time made its verdict due, or its
+   * writer is on this host, not yet stale, and its pid is gone. A stale local
+   * writer stays stale until its file changes: a reused pid is not its writer.
+   */
+  private due(file: string, facts: WriterFacts, e: WatchedFile, now: number, alive: (pid: number) => boolean): boolean {
+    if ((this.reassessAt.get(file) ?? 0) <= now) return true;
+    return e.local && e.status !== 'stale' && !alive(facts.pid);
   }
 
   /**
@@ -126,7 +144,7 @@ export class DiscoveryModel {
       const firstSeenAt = prev?.firstSeenAt ?? now;
       const changeObservedAt = this.observedChange(prev, now);
       const { descriptor, schema, schemaId, schemaVersion, fingerprint } = outcome.valid;
-      const v = this.verdict(descriptor, now, firstSeenAt, changeObservedAt);
+      const v = this.verdict(file, descriptor, now, firstSeenAt, changeObservedAt);
       const entry: DiscoveryEntry = {
         file,
         channel: descriptor.channel,
@@ -159,7 +177,7 @@ export class DiscoveryModel {
       if (prev && sameSignature(prev.signature, outcome.signature)) return;
       const firstSeenAt = prev?.firstSeenAt ?? now;
       const changeObservedAt = this.observedChange(prev, now);
-      const v = this.verdict(outcome.endpoint, now, firstSeenAt, changeObservedAt);
+      const v = this.verdict(file, outcome.endpoint, now, firstSeenAt, changeObservedAt);
       this.brokerFiles.set(file, {
         file,
         endpoint: outcome.endpoint,
@@ -209,10 +227,21 @@ export class DiscoveryModel {
     for (const f of [...this.problemMap.keys()]) if (f !== '.') this.clearProblem(f);
   }
 
-  /** Re-evaluates staleness; only a change of status counts as a change (reasons refresh silently). */
+  /**
+   * Re-evaluates staleness of the files that are due (see due()): no file I/O,
+   * one pid check per distinct local pid that is not yet stale. Only a change of
+   * status counts as a change; reasons are those of the last judgement.
+   */
   reassess(now: number): void {
+    const checked = new Map<number, boolean>();
+    const alive = (pid: number): boolean => {
+      let a = checked.get(pid);
+      if (a === undefined) checked.set(pid, (a = this.env.pidAlive(pid)));
+      return a;
+    };
     for (const [file, e] of this.channels) {
-      const v = this.verdict(e.descriptor, now, e.firstSeenAt, e.changeObservedAt);
+      if (!this.due(file, e.descriptor, e, now, alive)) continue;
+      const v = this.verdict(file, e.descriptor, now, e.firstSeenAt, e.changeObservedAt, alive);
       if (v.status !== e.status) {
         this.channels.set(file, { ...e, status: v.status, reason: v.reason });
         if (!this.added.has(file)) this.updated.add(file);
@@ -221,7 +250,8 @@ export class DiscoveryModel {
       }
     }
     for (const [file, b] of this.brokerFiles) {
-      const v = this.verdict(b.endpoint, now, b.firstSeenAt, b.changeObservedAt);
+      if (!this.due(file, b.endpoint, b, now, alive)) continue;
+      const v = this.verdict(file, b.endpoint, now, b.firstSeenAt, b.changeObservedAt, alive);
       if (v.status !== b.status) {
         this.brokerFiles.set(file, { ...b, status: v.status, reason: v.reason });
         this.brokersChanged = true;
@@ -254,12 +284,15 @@ export class DiscoveryModel {
 
   private dropChannel(file: string): void {
     if (!this.channels.delete(file)) return;
+    this.reassessAt.delete(file);
     if (this.added.delete(file)) return; // appeared and vanished within one batch
     this.updated.delete(file);
     this.removed.add(file);
   }
 
   private dropBroker(file: string): void {
-    if (this.brokerFiles.delete(file)) this.brokersChanged = true;
+    if (!this.brokerFiles.delete(file)) return;
+    this.reassessAt.delete(file);
+    this.brokersChanged = true;
   }
 }

@@ -2,8 +2,8 @@
 // events can be trusted there. inotify only reports changes made through this
 // kernel: on NFS, SMB, sshfs, 9p and the like, files written by other hosts
 // appear without any event, so the watcher must poll.
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 
 export interface MountEntry {
   mountPoint: string;
@@ -86,25 +86,10 @@ export function mountFor(path: string, mounts: MountEntry[]): MountEntry | undef
   return best;
 }
 
-/** Resolves symlinks of the nearest existing ancestor, since the directory may not exist yet. */
-function realExistingPath(path: string): string {
-  let p = resolve(path);
-  const rest: string[] = [];
-  while (!existsSync(p)) {
-    const parent = dirname(p);
-    if (parent === p) break;
-    rest.unshift(p.slice(parent.length).replace(/^\//, ''));
-    p = parent;
-  }
-  try {
-    p = realpathSync(p);
-  } catch {
-    /* keep the unresolved path */
-  }
-  return rest.length ? resolve(p, ...rest) : p;
-}
+/** Why the filesystem is not known, when it is not. */
+const NO_MOUNT_TABLE = 'no /proc/self/mountinfo';
 
-export function judgeMount(entry: MountEntry | undefined): MountVerdict {
+export function judgeMount(entry: MountEntry | undefined, unknownBecause = NO_MOUNT_TABLE): MountVerdict {
   if (!entry) {
     return {
       mountPoint: '?',
@@ -112,7 +97,7 @@ export function judgeMount(entry: MountEntry | undefined): MountVerdict {
       source: '',
       network: false,
       suggestPolling: false,
-      reason: 'filesystem unknown (no /proc/self/mountinfo); using file-change events',
+      reason: `filesystem unknown (${unknownBecause}); using file-change events`,
     };
   }
   const network = isNetworkFsType(entry.fsType);
@@ -126,13 +111,30 @@ export function judgeMount(entry: MountEntry | undefined): MountVerdict {
   };
 }
 
-/** Looks up the filesystem of `dir` in this process's mount table. */
+/**
+ * Looks up the filesystem of `dir` in this process's mount table: the entry
+ * whose mount point is the longest prefix of the directory's real path
+ * (symlinks resolved). A directory that does not exist (yet) has no filesystem
+ * to judge: the verdict says so instead of guessing from an ancestor.
+ */
 export function mountVerdictFor(dir: string, mountInfoPath = '/proc/self/mountinfo'): MountVerdict {
+  let real: string;
+  try {
+    real = realpathSync(resolve(dir));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return judgeMount(
+      undefined,
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? `${resolve(dir)} does not exist`
+        : `cannot resolve ${resolve(dir)}: ${(err as Error).message}`,
+    );
+  }
   let text: string;
   try {
     text = readFileSync(mountInfoPath, 'utf8');
   } catch {
     return judgeMount(undefined);
   }
-  return judgeMount(mountFor(realExistingPath(dir), parseMountInfo(text)));
+  return judgeMount(mountFor(real, parseMountInfo(text)), `no mount entry holds ${real}`);
 }

@@ -52,6 +52,15 @@ export function sameSignature(a: FileSignature | undefined, b: FileSignature | u
 const HALF_WRITTEN_HINT = 'a half-written file? it is read again on its next change';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * The JSON parser's message without the excerpt of the file V8 quotes in it
+ * (`Unexpected token 'x', "{"key": x..."... is not valid JSON`): a problem
+ * reason must not carry a file's contents around (nor keep them in memory).
+ */
+function parserMessage(err: unknown): string {
+  return (err as Error).message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, ' (not valid JSON)');
+}
+
 function errnoOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
@@ -143,7 +152,7 @@ export async function readDiscoveryFile(dir: string, name: string, options: Read
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return problem('malformed-json', `malformed JSON: ${(err as Error).message} (${HALF_WRITTEN_HINT})`, fst);
+    return problem('malformed-json', `malformed JSON: ${parserMessage(err)} (${HALF_WRITTEN_HINT})`, fst);
   }
 
   if (kind.kind === 'channel') {

@@ -12,7 +12,7 @@ import {
   type LivenessEnv,
 } from './model.js';
 import { classifyFileName } from './names.js';
-import { readDiscoveryFile, type ReadOptions, type ReadOutcome } from './read-file.js';
+import { readDiscoveryFile, type ReadOptions } from './read-file.js';
 
 export interface ScanResult {
   dir: string;
@@ -45,9 +45,18 @@ export async function scanDiscoveryDir(dir: string, options: ScanOptions = {}): 
       since: Date.now(),
     });
   }
-  const files = names.filter((n) => classifyFileName(n).kind !== 'ignored');
-  const outcomes = await mapLimit(files, options.concurrency ?? 32, (name) => readDiscoveryFile(abs, name, options));
+  const files = names.filter((n) => classifyFileName(n).kind !== 'ignored').sort();
   const now = Date.now();
-  files.forEach((name, i) => model.apply(name, outcomes[i] as ReadOutcome, now));
-  return { dir: abs, entries: model.entries(), brokers: model.brokers(), problems: model.problems() };
+  // Each outcome goes into the model as soon as it is read: only parsed
+  // descriptors and problem summaries are held, never all outcomes at once.
+  await mapLimit(files, options.concurrency ?? 32, async (name) =>
+    model.apply(name, await readDiscoveryFile(abs, name, options), now),
+  );
+  const byFile = <T extends { file: string }>(list: T[]) => list.sort((a, b) => (a.file < b.file ? -1 : 1));
+  return {
+    dir: abs,
+    entries: byFile(model.entries()),
+    brokers: byFile(model.brokers()),
+    problems: byFile(model.problems()),
+  };
 }

@@ -1,3 +1,6 @@
+import { realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isNetworkFsType, judgeMount, mountFor, mountVerdictFor, parseMountInfo } from '../../main/discovery/mounts.js';
 import { makeTempDir, removeDir } from './discovery-helpers.js';
@@ -38,15 +41,35 @@ describe('network mount detection', () => {
     );
   });
 
-  it('judges a real temporary directory (and a not-yet-existing one below it) as local', () => {
+  it('judges a real temporary directory as local; a missing one is unknown, never guessed from an ancestor', () => {
     const dir = makeTempDir('mount');
     try {
       const v = mountVerdictFor(dir);
       expect(v.network).toBe(false);
       expect(v.fsType).not.toBe('unknown');
-      expect(mountVerdictFor(`${dir}/not/yet`).fsType).toBe(v.fsType);
+      const missing = mountVerdictFor(`${dir}/not/yet`);
+      expect(missing.fsType).toBe('unknown');
+      expect(missing.reason).toBe(`filesystem unknown (${dir}/not/yet does not exist); using file-change events`);
     } finally {
       removeDir(dir);
+    }
+  });
+
+  it("takes the directory's own mount entry, through symlinks (the longest mount point of its real path)", () => {
+    const info = [
+      '22 1 253:0 / / rw - ext4 /dev/vda rw',
+      `40 22 0:35 / ${realpathSync(tmpdir())} rw - nfs4 fileserver:/export rw`,
+    ].join('\n');
+    const base = makeTempDir('mountinfo');
+    const file = join(base, 'mountinfo');
+    const link = join(base, 'link');
+    try {
+      writeFileSync(file, info);
+      symlinkSync(base, link);
+      expect(mountVerdictFor(link, file).fsType).toBe('nfs4');
+      expect(mountVerdictFor('/', file).fsType).toBe('ext4');
+    } finally {
+      removeDir(base);
     }
   });
 });
