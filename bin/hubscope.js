@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Installed as `hubscope`. Runs the compiled CLI (npm install builds dist/).
+// The `hubscope` command (`npx hubscope` in the checkout finds it through the
+// node_modules/.bin/hubscope link scripts/link-bin.js makes). Runs the compiled CLI
+// (npm install builds dist/).
 import { runCli } from '../dist/main/cli/index.js';
 
 runCli(process.argv.slice(2)).then(

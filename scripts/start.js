@@ -1,6 +1,6 @@
 // `npm start`: build what is stale, then open the desktop app when Electron's
 // binary is installed and a display is available; otherwise start browser mode
-// (`hubscope serve`) and say why.
+// (`hubscope serve`) and say why. `--no-build` starts what is built as it is.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,10 +28,11 @@ function buildIfStale() {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-buildIfStale();
+const OWN_FLAGS = ['--browser', '--no-build'];
+if (!process.argv.includes('--no-build')) buildIfStale();
 // Built just above; shared with the Electron end-to-end test.
 const { findElectronBinary, displayAvailable } = await import('../dist/main/electron-binary.js');
-const args = process.argv.slice(2);
+const args = process.argv.slice(2).filter((a) => a !== '--no-build');
 const electron = findElectronBinary();
 let child;
 if (electron.path && displayAvailable() && !args.includes('--browser')) {
@@ -44,8 +45,25 @@ if (electron.path && displayAvailable() && !args.includes('--browser')) {
       : 'no display is available (DISPLAY and WAYLAND_DISPLAY are unset)';
   console.log(`HubScope: starting in browser mode because ${why}.`);
   console.log('HubScope: open the URL below in a browser; press Ctrl-C to stop.');
-  const serveArgs = args.filter((a) => a !== '--browser');
+  const serveArgs = args.filter((a) => !OWN_FLAGS.includes(a));
   child = spawn(process.execPath, [join(root, 'bin', 'hubscope.js'), 'serve', ...serveArgs], { stdio: 'inherit' });
 }
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+// Stopping: Ctrl-C sends SIGINT to the whole process group (npm, this script and
+// the child), and npm forwards it to this script once more. Pass one signal on
+// (the only one the child gets when this script alone is sent SIGTERM); the child
+// ignores repeats while it removes its files. Then end the way the child ended.
+let forwarded = false;
+const forward = (signal) => {
+  if (forwarded || child.exitCode !== null || child.signalCode !== null) return;
+  forwarded = true;
+  child.kill(signal);
+};
+process.on('SIGINT', forward);
+process.on('SIGTERM', forward);
+child.on('exit', (code, signal) => {
+  if (signal === null) process.exit(code ?? 0);
+  process.off('SIGINT', forward);
+  process.off('SIGTERM', forward);
+  process.kill(process.pid, signal);
+});

@@ -8,6 +8,8 @@ import { chooseDiscoveryDir, ensureDiscoveryDir } from '../discovery/directory.j
 import { publishBrokerEndpoint } from '../discovery/publish.js';
 import { VERSION } from '../version.js';
 import { UsageError, type CliCommand } from './command.js';
+import { endpointInUseMessage } from './endpoint-holder.js';
+import { waitForStopSignal, type StopSignal } from '../shared/stop-signal.js';
 
 export interface BrokerCliHooks {
   /** Called once the broker is bound (e.g. the app publishes an endpoint file for discovery). */
@@ -138,36 +140,48 @@ function publishEndpointFile(broker: Broker, option: string | undefined, logger:
   }
 }
 
-/** Runs the broker until a signal; resolves to the exit code. */
-export async function runBroker(args: string[], hooks: BrokerCliHooks = {}): Promise<number> {
+/** The broker could not bind because the address is taken (the ZeroMQ error text is all it keeps). */
+function isAddressInUse(err: unknown): boolean {
+  return /Address already in use|EADDRINUSE/.test((err as Error | undefined)?.message ?? '');
+}
+
+/** Runs the broker until `stop` reports a signal, cleans up, and resolves to that signal. */
+async function runUntilStopped(args: string[], hooks: BrokerCliHooks, stop: StopSignal): Promise<NodeJS.Signals> {
   const o = parseBrokerArgs(args);
   const logger = createLogger({ level: o.logLevel, json: o.json, base: { component: 'broker' } });
   if (o.discoveryDir !== undefined && !o.discovery) {
     throw new UsageError('--discovery-dir and --no-discovery contradict each other');
   }
+  const endpoint = o.endpoint ?? DEFAULT_BROKER_ENDPOINT;
   const broker: Broker = await startBroker({
-    endpoint: o.endpoint ?? DEFAULT_BROKER_ENDPOINT,
+    endpoint,
     ...(o.stateFile !== undefined ? { stateFile: o.stateFile } : {}),
     ...(o.heartbeatMs !== undefined ? { heartbeatIntervalMs: o.heartbeatMs } : {}),
     logger,
+  }).catch(async (err: unknown) => {
+    if (!isAddressInUse(err)) throw err;
+    throw new Error(await endpointInUseMessage(endpoint, chooseDiscoveryDir(o.discoveryDir).dir));
   });
   process.stdout.write(broker.endpoint + '\n');
   const endpointFile = o.discovery ? publishEndpointFile(broker, o.discoveryDir, logger) : undefined;
   await hooks.onListening?.({ endpoint: broker.endpoint, bootId: broker.bootId });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const on = (s: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(s);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
+  const signal = await stop.received;
   logger.info('shutting down', { signal });
   await broker.close(`broker stopped by ${signal}`);
   await endpointFile?.remove();
   await hooks.onClosed?.();
-  return 0;
+  return signal;
+}
+
+/** Runs the broker until SIGINT/SIGTERM; resolves to 0 once it stopped and removed its endpoint file. */
+export async function runBroker(args: string[], hooks: BrokerCliHooks = {}): Promise<number> {
+  const stop = waitForStopSignal();
+  try {
+    await runUntilStopped(args, hooks, stop);
+    return 0;
+  } finally {
+    stop.dispose();
+  }
 }
 
 /** The `broker` subcommand; the app can build one with hooks (endpoint file publishing). */
@@ -176,7 +190,16 @@ export function createBrokerCommand(hooks: BrokerCliHooks = {}): CliCommand {
     name: 'broker',
     summary: 'Run the MessageHub broker (standalone, no server needed)',
     usage: USAGE,
-    run: (args) => runBroker(args, hooks),
+    // As a command it ends by the signal that stopped it, like every other shell.
+    async run(args) {
+      const stop = waitForStopSignal();
+      const signal = await runUntilStopped(args, hooks, stop).catch((err: unknown) => {
+        stop.dispose();
+        throw err;
+      });
+      stop.exitBy(signal);
+      return 0;
+    },
   };
 }
 

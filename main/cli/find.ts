@@ -6,8 +6,10 @@ import { checkSegment } from '../core/segment-check.js';
 import { chooseDiscoveryDir } from '../discovery/directory.js';
 import { localHost } from '../discovery/host.js';
 import { resolveChannel } from '../discovery/resolve.js';
-import { MessageHub } from '../hub/index.js';
+import { scanDiscoveryDir } from '../discovery/scan.js';
+import { isHubError, MessageHub } from '../hub/index.js';
 import { brokerFromDiscovery } from '../producer/find-broker.js';
+import { didYouMean } from './close-names.js';
 import { parseCliArgs, UsageError, type CliCommand } from './command.js';
 
 const USAGE = `Usage: hubscope find <channel> [--broker ENDPOINT|off] [--discovery-dir DIR] [--timeout MS] [--json]
@@ -25,6 +27,27 @@ Exits 1 when the channel is found nowhere.
   --timeout MS        How long the broker may wait for a pending channel (default 2000).
   --json              Print one JSON object.`;
 
+function codeOf(err: unknown): unknown {
+  return (err as { code?: unknown } | undefined)?.code;
+}
+
+/** Every channel name the broker (when it answers) and the discovery files know, for "did you mean". */
+async function knownChannels(hub: MessageHub | undefined, dir: string): Promise<string[]> {
+  const [fromBroker, fromFiles] = await Promise.all([
+    hub
+      ? hub.listChannels().then(
+          (list) => list.map((c) => c.name),
+          () => [],
+        )
+      : [],
+    scanDiscoveryDir(dir).then(
+      (scan) => scan.entries.map((e) => e.channel),
+      () => [],
+    ),
+  ]);
+  return [...fromBroker, ...fromFiles];
+}
+
 export const findCommand: CliCommand = {
   name: 'find',
   summary: 'Find a channel through the broker, or the discovery files when it is down',
@@ -36,16 +59,13 @@ export const findCommand: CliCommand = {
       options: {
         broker: { type: 'string' },
         'discovery-dir': { type: 'string' },
-        timeout: { type: 'string' },
+        timeout: { type: 'string', number: { min: 0, max: 600_000, integer: true } },
         json: { type: 'boolean', default: false },
       },
     });
     const channel = positionals[0];
     if (channel === undefined || positionals.length > 1) throw new UsageError('give exactly one channel name');
     const timeoutMs = values.timeout === undefined ? 2000 : Number(values.timeout);
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > 600_000) {
-      throw new UsageError(`--timeout must be a whole number of milliseconds up to 600000, not "${values.timeout}"`);
-    }
     const dir = chooseDiscoveryDir(values['discovery-dir']).dir;
     const brokerWord = values.broker ?? process.env.HUBSCOPE_BROKER;
     const endpoint =
@@ -76,7 +96,15 @@ export const findCommand: CliCommand = {
       }
       return 0;
     } catch (err) {
-      const message = (err as Error).message;
+      let message = (err as Error).message;
+      if (codeOf(err) === 'NOT_FOUND') {
+        // The broker's own "not known" names its host name, not the endpoint it was
+        // asked at: say both places that were looked in.
+        if (isHubError(err, 'NOT_FOUND')) {
+          message = `channel "${channel}" not found: the broker at ${endpoint} does not know it, and no descriptor file for it in ${dir}`;
+        }
+        message += didYouMean(channel, await knownChannels(hub, dir));
+      }
       if (values.json) console.log(JSON.stringify({ channel, via: null, note: message }));
       else console.error(`hubscope find: ${message}`);
       return 1;

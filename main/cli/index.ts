@@ -1,24 +1,56 @@
 // `hubscope` command-line entry: routes argv to one subcommand module.
-// Each subcommand lives in its own file and is registered in COMMANDS below.
-import { brokerCommand } from './broker.js';
-import { findCommand } from './find.js';
+// Subcommands are imported only when run, so `hubscope --help` and `hubscope
+// version` answer without loading ZeroMQ, chokidar or the native addon.
 import { UsageError, type CliCommand } from './command.js';
-import { demoCommand } from './demo.js';
-import { discoveryCommand } from '../discovery/cli-command.js';
-import { inspectCommand } from './inspect.js';
-import { lsCommand } from './ls.js';
-import { serveCommand } from './serve.js';
-import { versionCommand } from './version.js';
 
-const COMMANDS: CliCommand[] = [
-  brokerCommand,
-  demoCommand,
-  discoveryCommand,
-  findCommand,
-  inspectCommand,
-  lsCommand,
-  serveCommand,
-  versionCommand,
+interface CommandEntry {
+  name: string;
+  /** One line for `hubscope --help` (the module's own `summary`; a test keeps them equal). */
+  summary: string;
+  load(): Promise<CliCommand>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'broker',
+    summary: 'Run the MessageHub broker (standalone, no server needed)',
+    load: async () => (await import('./broker.js')).brokerCommand,
+  },
+  {
+    name: 'demo',
+    summary: 'Run demo producers that write live DataBlocks',
+    load: async () => (await import('./demo.js')).demoCommand,
+  },
+  {
+    name: 'discovery',
+    summary: 'List (or watch) the channels, brokers and problems of the discovery directory',
+    load: async () => (await import('../discovery/cli-command.js')).discoveryCommand,
+  },
+  {
+    name: 'find',
+    summary: 'Find a channel through the broker, or the discovery files when it is down',
+    load: async () => (await import('./find.js')).findCommand,
+  },
+  {
+    name: 'inspect',
+    summary: 'Show one DataBlock: header, validation, liveness, latest records',
+    load: async () => (await import('./inspect.js')).inspectCommand,
+  },
+  {
+    name: 'ls',
+    summary: 'List the DataBlocks on this machine',
+    load: async () => (await import('./ls.js')).lsCommand,
+  },
+  {
+    name: 'serve',
+    summary: 'Run HubScope headless and serve the UI to a browser',
+    load: async () => (await import('./serve.js')).serveCommand,
+  },
+  {
+    name: 'version',
+    summary: 'Print the HubScope version',
+    load: async () => (await import('./version.js')).versionCommand,
+  },
 ];
 
 function mainHelp(): string {
@@ -33,18 +65,18 @@ export async function runCli(argv: string[]): Promise<number> {
     console.log(mainHelp());
     return word === undefined ? 1 : 0;
   }
-  if (word === '--version' || word === '-v') return versionCommand.run([]);
-  const command = COMMANDS.find((c) => c.name === word);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === (word === '--version' || word === '-v' ? 'version' : word));
+  if (!entry) {
     console.error(`hubscope: unknown command "${word}".\n\n${mainHelp()}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(command.usage);
     return 0;
   }
   try {
-    return await command.run(rest);
+    return await command.run(word === entry.name ? rest : []);
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`hubscope ${command.name}: ${err.message}\n\n${command.usage}`);
