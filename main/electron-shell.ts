@@ -8,10 +8,21 @@ import { IPC_EVENT, IPC_INVOKE } from '../preload/contract.js';
 import { startCore, type HubScopeCore } from './core/hubscope-core.js';
 import { parseServiceArgs } from './core/options.js';
 import { packageRoot, rendererDist } from './paths.js';
+import { waitForStopSignal } from './shared/stop-signal.js';
 
 const indexHtml = join(rendererDist(), 'index.html');
 const rendererOrigin = pathToFileURL(rendererDist()).href;
 let core: HubScopeCore | undefined;
+
+// SIGINT/SIGTERM (Ctrl-C on `npm start`, a supervisor): close the services first,
+// so the embedded broker's endpoint file is removed, then end by that signal.
+const stop = waitForStopSignal();
+void stop.received.then(async (signal) => {
+  const closing = core;
+  core = undefined;
+  await closing?.close().catch((err: unknown) => console.error('HubScope: closing the services failed:', err));
+  stop.exitBy(signal);
+});
 
 // A failure in a service must never take the window down with it.
 process.on('uncaughtException', (err) => console.error('HubScope main process error:', err));

@@ -1,8 +1,10 @@
-// Who may talk to `hubscope serve`. On loopback nobody else on the network can
-// reach the port, so no token is needed; but a web page in the user's browser
-// could still try, so the Host and Origin headers must name this server (this
-// blocks DNS rebinding and cross-site WebSocket hijacking). Any other bind
-// address also requires the access token printed at start.
+// Who may talk to `hubscope serve`. Every connection needs the access token
+// printed at start (in the URL, then an HttpOnly cookie), on loopback too: any
+// local user or process can connect to 127.0.0.1, and the contract reads what
+// this user can read. Only `--no-token` on loopback (a single-user machine) turns
+// it off. On loopback the Host and Origin headers must also name this server, so
+// a web page in the user's browser cannot reach it through DNS rebinding or a
+// cross-site WebSocket.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -18,7 +20,7 @@ export function newAccessToken(): string {
 }
 
 export interface AccessPolicy {
-  /** null on loopback: no token required. */
+  /** null: no token required (only ever on loopback, with --no-token). */
   token: string | null;
   /** Port the server listens on, for Host/Origin checks. */
   port: number;
@@ -54,10 +56,11 @@ function allowedHostHeaders(policy: AccessPolicy): Set<string> {
 
 /** Returns null when the request may proceed, else the reason it is refused. */
 export function refusal(req: IncomingMessage, policy: AccessPolicy): string | null {
-  if (policy.token === null) {
+  if (isLoopbackHost(policy.bindHost)) {
     const host = (req.headers.host ?? '').toLowerCase();
     if (!allowedHostHeaders(policy).has(host)) return `Host header "${host}" does not name this server.`;
-  } else {
+  }
+  if (policy.token !== null) {
     const token = tokenFrom(req);
     if (token === null) return 'An access token is required (open the URL printed by `hubscope serve`).';
     if (!sameToken(token, policy.token)) return 'The access token is wrong.';

@@ -1,24 +1,34 @@
 // `hubscope inspect <name>`: everything about one DataBlock: header,
 // validation, era, liveness, consumers, slots and the latest records.
-import { existsSync } from 'node:fs';
+import { lookUpSchema } from '../core/schema-lookup.js';
+import type { SchemaInHand } from '../core/inspect-datablock.js';
 import { fieldsToJson, toJson, type Json } from '../datablock/json.js';
 import { formatAge } from '../datablock/liveness.js';
+import { looksLikePath } from '../datablock/names.js';
+import { formatNumber } from '../../common/number-format.js';
 import { openDataBlock, type DataBlockReader, type SlotRecord } from '../datablock/reader.js';
 import { loadSchemaFile } from '../datablock/schema-file.js';
 import { decodeStruct, fingerprintOf, layoutOf, type ChannelSchema, type DecodedValue } from '../datablock/schema.js';
 import { toHex } from '../datablock/blake2b.js';
+import { chooseDiscoveryDir } from '../discovery/directory.js';
+import { scanDiscoveryDir } from '../discovery/scan.js';
 import { parseCliArgs, UsageError, type CliCommand } from './command.js';
 
 const USAGE = `Usage: hubscope inspect <name> [--schema file.json] [--records N] [--hex] [--json] [--file]
 
 Shows one DataBlock (PLHB shared-memory segment) without disturbing its
 producer: header, validation problems, format era, producer liveness,
-consumers, slot table and the latest N records (decoded with --schema).
+consumers, slot table and the latest N records, decoded with the schema the
+channel's discovery file carries (as the UI does) or the one given by --schema.
 
-  <name>            Segment name, with or without the leading "/" (e.g. lab.demo.counter),
-                    or the path of a captured segment image (anything with a "/" in it).
-  --file            Treat <name> as a file path even without a "/".
+  <name>            Segment name, with or without the leading "/" (e.g. lab.demo.counter):
+                    a file directly in /dev/shm. A name with a "/" past its first
+                    character (./image.bin, /tmp/x/seg.bin) is a captured segment image.
+  --file            Treat <name> as an image file path even without a "/".
   --schema FILE     Channel schema JSON used to decode records (and checked against the header).
+  --discovery-dir DIR  Where to look for the channel's descriptor and its schema
+                    (default as for \`hubscope serve\`).
+  --no-discovery    Do not look in the discovery directory.
   --records N       How many of the latest records to show (default 5, 0 for none).
   --hex             Also show each record's raw bytes in hex.
   --json            Print one JSON object instead of text.
@@ -31,6 +41,8 @@ interface InspectArgs {
   records: number;
   hex: boolean;
   json: boolean;
+  /** Where to find the channel's descriptor (and its inline schema); null: do not look. */
+  discoveryDir: string | null;
 }
 
 function parse(args: string[]): InspectArgs {
@@ -43,6 +55,8 @@ function parse(args: string[]): InspectArgs {
       hex: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       file: { type: 'boolean', default: false },
+      'discovery-dir': { type: 'string' },
+      'no-discovery': { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one segment name or file path');
@@ -57,18 +71,27 @@ function parse(args: string[]): InspectArgs {
     records: Number(recordsText),
     hex: values.hex ?? false,
     json: values.json ?? false,
+    discoveryDir: values['no-discovery'] ? null : chooseDiscoveryDir(values['discovery-dir']).dir,
   };
 }
 
-/** Opens as shm, falling back to a file of that name when no such segment exists. */
+/** Opens exactly what the help says: a segment name in /dev/shm, or an image file (--file, or a "/" past the first character). */
 function open(a: InspectArgs): { reader: DataBlockReader; source: 'shm' | 'file' } {
-  if (a.file || a.name.slice(1).includes('/')) return { reader: openDataBlock(a.name, { file: true }), source: 'file' };
-  try {
-    return { reader: openDataBlock(a.name), source: 'shm' };
-  } catch (err) {
-    if (existsSync(a.name)) return { reader: openDataBlock(a.name, { file: true }), source: 'file' };
-    throw err;
-  }
+  if (a.file || looksLikePath(a.name)) return { reader: openDataBlock(a.name, { file: true }), source: 'file' };
+  return { reader: openDataBlock(a.name), source: 'shm' };
+}
+
+/** The schema to decode with: --schema, else the one the UI would use (the channel's discovery file). */
+async function schemaFor(a: InspectArgs, source: 'shm' | 'file'): Promise<SchemaInHand | null> {
+  if (a.schemaPath) return { schema: await loadSchemaFile(a.schemaPath), source: `file ${a.schemaPath}` };
+  if (source !== 'shm' || a.discoveryDir === null) return null;
+  const scan = await scanDiscoveryDir(a.discoveryDir);
+  return lookUpSchema(a.name, undefined, {
+    files: scan.entries,
+    brokerChannels: undefined,
+    hub: undefined,
+    schemaDirs: [],
+  });
 }
 
 /** Arrays longer than this are summarised in --json output (a camera frame would be megabytes of text). */
@@ -94,6 +117,7 @@ export function inspectJson(
   schema: ChannelSchema | undefined,
   records: number,
   hex: boolean,
+  schemaSource?: string,
 ): { [k: string]: Json } {
   const report = reader.validate();
   const header = reader.header();
@@ -115,6 +139,7 @@ export function inspectJson(
       id: schema.id,
       version: schema.version,
       fingerprint: fingerprintOf(schema.slot),
+      source: schemaSource ?? null,
       check: toJson(check),
     };
   }
@@ -132,23 +157,21 @@ export function inspectJson(
   return out;
 }
 
+/** Shows a decoded value with the UI's number formatting (renderer's DataBlockInspector shows the same digits). */
 function formatValue(v: DecodedValue): string {
+  const one = (x: number | bigint) => (typeof x === 'number' ? formatNumber(x) : String(x));
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'object') {
     const items = Array.from(v as ArrayLike<number | bigint>)
-      .slice(0, 6)
-      .map((x) => (typeof x === 'number' ? +x.toPrecision(6) : x));
-    return `[${items.join(', ')}${v.length > 6 ? `, … ${v.length} items` : ''}]`;
+      .slice(0, 8)
+      .map(one);
+    return `[${items.join(', ')}${v.length > 8 ? `, … ${v.length} items` : ''}]`;
   }
-  return typeof v === 'number' ? String(+v.toPrecision(10)) : String(v);
+  return typeof v === 'number' || typeof v === 'bigint' ? one(v) : String(v);
 }
 
-function printText(
-  reader: DataBlockReader,
-  source: 'shm' | 'file',
-  schema: ChannelSchema | undefined,
-  a: InspectArgs,
-): void {
+function printText(reader: DataBlockReader, source: 'shm' | 'file', found: SchemaInHand | null, a: InspectArgs): void {
+  const schema = found?.schema;
   const report = reader.validate();
   const h = reader.header();
   const lines: string[] = [];
@@ -168,12 +191,13 @@ function printText(
   lines.push(`  producer:   ${h.producerName || '-'} (${h.producerUid || '-'}), pid ${h.producerPid}`);
   if (source === 'shm') lines.push(`  liveness:   ${reader.liveness(h).text}`);
   for (const c of reader.consumers(h)) {
-    lines.push(`  consumer:   #${c.index} pid ${c.pid} ${c.name || c.uid} heartbeat ${formatAge(c.ageMs)} ago`);
+    const beat = Number.isFinite(c.ageMs) ? `heartbeat ${formatAge(c.ageMs)} ago` : 'no heartbeat';
+    lines.push(`  consumer:   #${c.index} pid ${c.pid} ${c.name || c.uid} ${beat}`);
   }
   if (schema) {
     const check = reader.checkSchema(schema, h);
     lines.push(
-      `  schema file: ${schema.id} v${schema.version}, fingerprint ${fingerprintOf(schema.slot)} (${check.slot.status})`,
+      `  decoded by: ${schema.id} v${schema.version} from ${found.source}, fingerprint ${fingerprintOf(schema.slot)} (${check.slot.status})`,
     );
     for (const p of check.problems) lines.push(`  MISMATCH:   ${p}`);
   }
@@ -203,7 +227,6 @@ export const inspectCommand: CliCommand = {
   usage: USAGE,
   async run(args) {
     const a = parse(args);
-    const schema = a.schemaPath ? await loadSchemaFile(a.schemaPath) : undefined;
     let opened;
     try {
       opened = open(a);
@@ -216,12 +239,13 @@ export const inspectCommand: CliCommand = {
     }
     const { reader, source } = opened;
     try {
+      const found = await schemaFor(a, source);
       if (a.json) {
-        const out = inspectJson(reader, source, schema, a.records, a.hex);
+        const out = inspectJson(reader, source, found?.schema, a.records, a.hex, found?.source);
         console.log(JSON.stringify(out, null, 2));
         return out.valid ? 0 : 1;
       }
-      printText(reader, source, schema, a);
+      printText(reader, source, found, a);
       return reader.report.valid ? 0 : 1;
     } finally {
       reader.close();

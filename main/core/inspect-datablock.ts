@@ -5,7 +5,8 @@ import type { DataBlockInspection, Json, RecordDto, SlotDto } from '../../preloa
 import { ApiError } from '../../preload/contract.js';
 import { toHex } from '../datablock/blake2b.js';
 import { fieldsToJson, toJson } from '../datablock/json.js';
-import { DataBlockError, openDataBlock, type SlotView } from '../datablock/reader.js';
+import { resolveShmName } from '../datablock/names.js';
+import { DataBlockError, openSharedMemorySegment, type SlotView } from '../datablock/reader.js';
 import { decodeStruct, fingerprintOf, layoutOf, type ChannelSchema } from '../datablock/schema.js';
 import { imagePreviewOf } from './image-preview.js';
 
@@ -37,10 +38,20 @@ function slotChecksum(slot: SlotView, verdicts: Map<bigint, boolean | null>): Sl
   return verdict === true ? 'ok' : verdict === false ? 'bad' : 'unverified';
 }
 
+/**
+ * `name` comes from a client, so it is only ever a segment name (a regular file
+ * directly in /dev/shm with the PLHB magic), never a path: captured images are
+ * for the CLI (`hubscope inspect ./image.bin`).
+ */
 export function inspectDataBlock(name: string, records: number, found: SchemaInHand | null): DataBlockInspection {
+  try {
+    resolveShmName(name);
+  } catch (err) {
+    throw new ApiError('BAD_REQUEST', (err as Error).message);
+  }
   let reader;
   try {
-    reader = openDataBlock(name);
+    reader = openSharedMemorySegment(name);
   } catch (err) {
     if (err instanceof DataBlockError) throw new ApiError('NOT_FOUND', err.message);
     throw err;

@@ -1,8 +1,10 @@
 // The options every shell shares (desktop and `hubscope serve`): which broker,
 // which discovery directory. Parsed once here so both shells accept the same flags.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chooseDiscoveryDir, type DiscoveryDirChoice } from '../discovery/directory.js';
-import { UsageError } from '../cli/command.js';
+import { UsageError } from '../shared/command-line.js';
 
 export const DEFAULT_BROKER_ENDPOINT = 'tcp://127.0.0.1:5570';
 
@@ -14,6 +16,8 @@ export interface ServiceOptions {
   discovery: (DiscoveryDirChoice & { pollIntervalMs: number | null }) | null;
   /** How often segments are listed and their statistics sampled. */
   sampleIntervalMs: number;
+  /** Folders (absolute) the UI may read schema files from, besides the discovery directory and demo schemas. */
+  schemaDirs?: string[];
 }
 
 export const SERVICE_OPTIONS_HELP = `Service options (the desktop app accepts them too, after \`npm start --\`):
@@ -26,7 +30,9 @@ export const SERVICE_OPTIONS_HELP = `Service options (the desktop app accepts th
                          $XDG_RUNTIME_DIR/hubscope/discovery, else ~/.hubscope/discovery).
   --no-discovery         Do not watch a discovery directory.
   --discovery-poll MS    Poll the directory every MS ms instead of using file-system events
-                         (for NFS/SMB shares).`;
+                         (for NFS/SMB shares).
+  --schema-dir DIR       A folder the inspector may read schema files from (repeatable); the
+                         discovery directory and the demo schemas are always allowed.`;
 
 export const SERVICE_OPTION_SPECS = {
   broker: { type: 'string' },
@@ -34,6 +40,7 @@ export const SERVICE_OPTION_SPECS = {
   'discovery-dir': { type: 'string' },
   'no-discovery': { type: 'boolean', default: false },
   'discovery-poll': { type: 'string' },
+  'schema-dir': { type: 'string', multiple: true },
 } as const;
 
 export interface ServiceOptionValues {
@@ -42,6 +49,7 @@ export interface ServiceOptionValues {
   'discovery-dir'?: string | undefined;
   'no-discovery'?: boolean | undefined;
   'discovery-poll'?: string | undefined;
+  'schema-dir'?: string[] | undefined;
 }
 
 const ENDPOINT = /^(tcp:\/\/[^\s/]+:\d{1,5}|ipc:\/\/\S+)$/;
@@ -75,7 +83,19 @@ export function serviceOptionsFrom(values: ServiceOptionValues, env: NodeJS.Proc
   const discovery = values['no-discovery']
     ? null
     : { ...chooseDiscoveryDir(values['discovery-dir'], env), pollIntervalMs };
-  return { broker, discovery, sampleIntervalMs: 1000 };
+  const schemaDirs = (values['schema-dir'] ?? []).map((dir) => {
+    if (!isDirectory(dir)) throw new UsageError(`--schema-dir ${dir} is not a directory.`);
+    return resolve(dir);
+  });
+  return { broker, discovery, sampleIntervalMs: 1000, schemaDirs };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Parses only the service options out of argv (used by the desktop shell). */

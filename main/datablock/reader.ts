@@ -1,6 +1,6 @@
 // Passive DataBlock reader (spec section 5): maps a segment read-only, never
 // registers as a consumer and never writes, so it cannot disturb a producer.
-import { statSync } from 'node:fs';
+import { closeSync, statSync } from 'node:fs';
 import { native } from '../native/binding.js';
 import type { NativeSegment, SegmentRing } from '../native/binding.js';
 import { blake2b256, isAllZero, toHex } from './blake2b.js';
@@ -18,7 +18,8 @@ import {
 } from './format.js';
 import { decodeHeader, type Header } from './header.js';
 import { describeLiveness, monotonicNs, type Liveness } from './liveness.js';
-import { resolveSegment, type SegmentTarget } from './names.js';
+import { resolveSegment, resolveShmName, type SegmentTarget } from './names.js';
+import { openCheckedSegmentFile, type CheckedSegmentFile } from './segment-file.js';
 import { checkSchema, type SchemaCheck } from './schema-check.js';
 import type { ChannelSchema } from './schema.js';
 import { validateHeader, type ValidationReport } from './validate.js';
@@ -97,17 +98,29 @@ export class DataBlockReader {
   /** The buffer the native latest() copies into (see latestInto). */
   private boundDest: Uint8Array | null = null;
 
-  constructor(target: SegmentTarget) {
+  /** Where the native side opened the file, when not by its name (see CheckedSegmentFile.reopenPath). */
+  private readonly openedAs: string | null;
+
+  /** `checked`: the file as openDataBlock checked it; the mapping must be of that very file. */
+  constructor(target: SegmentTarget, checked?: CheckedSegmentFile) {
     this.target = target;
     this.name = target.display;
+    this.openedAs = checked?.reopenPath ?? null;
     try {
-      this.seg = new (native().Segment)(target.target, target.mode);
+      this.seg = this.openedAs
+        ? new (native().Segment)(this.openedAs, 'file')
+        : new (native().Segment)(target.target, target.mode);
     } catch (err) {
-      throw new DataBlockError(`cannot open DataBlock ${target.display}: ${(err as Error).message}`);
+      throw new DataBlockError(`cannot open DataBlock ${target.display}: ${this.scrub((err as Error).message)}`);
     }
     this.ring = this.seg.ring;
     this.size = this.seg.size();
-    this.ino = this.seg.fileInfo().ino;
+    const info = this.seg.fileInfo();
+    this.ino = info.ino;
+    if (checked && (info.ino !== checked.ino || info.dev !== checked.dev)) {
+      this.seg.close();
+      throw new DataBlockError(`DataBlock ${target.display} was replaced while it was being opened; try again`);
+    }
     this.openReport = this.validate();
     this.geom = this.openReport.geometry;
   }
@@ -378,15 +391,37 @@ export class DataBlockReader {
     }
   }
 
+  /** Native messages name the file as opened; show the user's name for it instead. */
+  private scrub(message: string): string {
+    return this.openedAs ? message.split(this.openedAs).join(this.target.target) : message;
+  }
+
   private wrapError(err: unknown): DataBlockError {
-    const message = (err as Error).message;
+    const message = this.scrub((err as Error).message);
     return new DataBlockError(message.includes(this.target.target) ? message : `DataBlock ${this.name}: ${message}`);
+  }
+}
+
+/** Checks the file (regular, header-sized, PLHB magic) before anything is mapped or decoded, then maps it. */
+function openTarget(target: SegmentTarget): DataBlockReader {
+  let checked: CheckedSegmentFile;
+  try {
+    checked = openCheckedSegmentFile(target);
+  } catch (err) {
+    throw new DataBlockError((err as Error).message);
+  }
+  try {
+    return new DataBlockReader(target, checked);
+  } finally {
+    closeSync(checked.fd);
   }
 }
 
 /**
  * Opens a DataBlock read-only: a POSIX shm name (with or without the leading
- * "/"), or with { file: true } / a path containing "/" a captured image file.
+ * "/"), or with { file: true } / a path containing "/" past its first character
+ * a captured image file. A file that is not a DataBlock is refused with an error
+ * that names the rule it broke and shows none of its contents.
  */
 export function openDataBlock(name: string, options: OpenOptions = {}): DataBlockReader {
   let target: SegmentTarget;
@@ -395,5 +430,19 @@ export function openDataBlock(name: string, options: OpenOptions = {}): DataBloc
   } catch (err) {
     throw new DataBlockError((err as Error).message);
   }
-  return new DataBlockReader(target);
+  return openTarget(target);
+}
+
+/**
+ * Opens a segment by its shm name only (a regular file directly in /dev/shm, no
+ * symbolic link), never a path: for names that come from a client of the contract.
+ */
+export function openSharedMemorySegment(name: string): DataBlockReader {
+  let target: SegmentTarget;
+  try {
+    target = resolveShmName(name);
+  } catch (err) {
+    throw new DataBlockError((err as Error).message);
+  }
+  return openTarget(target);
 }

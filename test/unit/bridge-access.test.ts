@@ -16,12 +16,13 @@ afterEach(async () => {
   bridge = core = undefined;
 });
 
-async function start(host = '127.0.0.1', token?: string): Promise<HttpBridge> {
+/** token null: none (loopback only); the tests of the token pass one. */
+async function start(host = '127.0.0.1', token: string | null = null): Promise<HttpBridge> {
   core = await startCore({
     shell: 'browser',
     services: { broker: { mode: 'off' }, discovery: null, sampleIntervalMs: 1000 },
   });
-  bridge = await startHttpBridge(core, { host, port: 0, staticRoot: rendererDist(), ...(token ? { token } : {}) });
+  bridge = await startHttpBridge(core, { host, port: 0, staticRoot: rendererDist(), token });
   return bridge;
 }
 
@@ -46,7 +47,7 @@ function request(ws: WebSocket, frame: unknown): Promise<Record<string, unknown>
 }
 
 describe('bridge access policy', () => {
-  it('on loopback accepts same-origin and origin-less clients, refuses foreign origins and hosts', async () => {
+  it('on loopback with --no-token accepts same-origin and origin-less clients, refuses foreign origins and hosts', async () => {
     const b = await start();
     const ws = `ws://127.0.0.1:${b.port}/ws`;
     expect(b.token).toBeNull();
@@ -56,6 +57,17 @@ describe('bridge access policy', () => {
     expect(await tryConnect(ws, { origin: 'null' })).toBe('403');
     expect(await tryConnect(ws, { host: 'rebound.example:80' })).toBe('403');
     expect(await tryConnect(`ws://127.0.0.1:${b.port}/other`)).toBe('403');
+  });
+
+  it('on loopback checks Host and Origin as well as the token', async () => {
+    const token = 'a-loopback-token-long-enough-too';
+    const b = await start('127.0.0.1', token);
+    const ws = `ws://127.0.0.1:${b.port}/ws`;
+    expect(b.url).toBe(`http://127.0.0.1:${b.port}/?token=${token}`);
+    expect(await tryConnect(ws)).toBe('403');
+    expect(await tryConnect(`${ws}?token=${token}`)).toBe('open');
+    expect(await tryConnect(`${ws}?token=${token}`, { origin: 'http://evil.example' })).toBe('403');
+    expect(await tryConnect(`${ws}?token=${token}`, { host: 'rebound.example:80' })).toBe('403');
   });
 
   it('off loopback requires the access token on every connection', async () => {

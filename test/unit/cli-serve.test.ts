@@ -44,9 +44,9 @@ describe('hubscope serve', () => {
         child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
       });
       expect(out).toContain('Port 7400 is in use; using a free port instead.');
-      const { port } = JSON.parse(out.slice(out.indexOf('{'))) as { port: number };
+      const { port, url } = JSON.parse(out.slice(out.indexOf('{'))) as { port: number; url: string };
       expect(port).not.toBe(7400);
-      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+      expect((await fetch(url)).status).toBe(200); // the URL carries the access token
     } finally {
       await stopProcess(child);
     }

@@ -34,9 +34,4 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${h} h ${m % 60} min`;
 }
 
-/** A measured value: integers whole, large values (epoch seconds) to the millisecond, others to 6 digits. */
-export function formatNumber(v: number): string {
-  if (Number.isInteger(v)) return String(v);
-  if (Math.abs(v) >= 1e6) return v.toFixed(3);
-  return String(+v.toPrecision(6));
-}
+export { formatNumber } from '../../../common/number-format.js';
