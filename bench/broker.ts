@@ -5,6 +5,9 @@
 //     doing the same number of round trips with the same frames.
 //  2. 10,000 channel registrations: time and broker RSS.
 //  3. 1,000 heartbeating registrations: broker CPU.
+//  4. Flood: 4 processes x 2 DEALERs sending malformed and oversized messages (the
+//     flooder of test/unit/broker-flood-child.ts) while a client with a producer and a
+//     consumer pings: broker RSS before/peak/after and ping latency idle vs. flooded.
 // Brokers and the echo server run in child processes (this file with --serve-*), the
 // clients in this process, as in real use.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -307,13 +310,100 @@ async function heartbeatPhase(): Promise<Record<string, number>> {
   return result;
 }
 
+async function floodPhase(): Promise<Record<string, unknown>> {
+  const HEARTBEAT_MS = 500;
+  const FLOODERS = 4;
+  const FLOOD_MS = 10_000;
+  const broker = await spawnServer('--serve-broker', String(HEARTBEAT_MS));
+  const pid = broker.proc.pid!;
+  const hub = new MessageHub({ endpoint: broker.endpoint, clientName: 'bench-flood', requestTimeoutMs: 10_000 });
+  const troubles: string[] = [];
+  hub.on('disconnected', (e) => troubles.push(e.reason));
+  const producer = await hub.registerProducer({
+    channel: 'bench.flood',
+    shmName: '/bench_flood',
+    config: CONFIG,
+    producerName: 'flood',
+  });
+  await hub.registerConsumer({ channel: 'bench.flood', consumerId: 'flood-consumer' });
+  producer.on('dropped', () => troubles.push('producer dropped'));
+  const pingFor = async (ms: number, during?: () => void): Promise<{ rtts: number[]; failed: number }> => {
+    const rtts: number[] = [];
+    let failed = 0;
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      try {
+        rtts.push((await hub.ping()).rttMs);
+      } catch {
+        failed++;
+      }
+      during?.();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return { rtts: rtts.sort((a, b) => a - b), failed };
+  };
+  const idle = await pingFor(2000);
+  const rssBefore = rssMiB(pid);
+  let rssPeak = rssBefore;
+  const flooder = join(here, '..', 'test', 'unit', 'broker-flood-child.ts');
+  const flooders = Array.from({ length: FLOODERS }, () =>
+    spawn(process.execPath, ['--import', 'tsx', flooder, 'flood', broker.endpoint, '2', String(FLOOD_MS), '1000000'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  const reports = flooders.map(
+    (proc) =>
+      new Promise<{ sent: number; bytes: number }>((resolve) => {
+        let out = '';
+        proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+        proc.once('exit', () => resolve(JSON.parse(out.trim().split('\n').pop() || '{"sent":0,"bytes":0}')));
+      }),
+  );
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(pid))), 50);
+  const flooded = await pingFor(FLOOD_MS);
+  const sent = await Promise.all(reports);
+  await new Promise((r) => setTimeout(r, 3000));
+  clearInterval(sampler);
+  const status = await hub.status();
+  const result = {
+    flooders: FLOODERS,
+    dealersPerFlooder: 2,
+    floodSeconds: FLOOD_MS / 1000,
+    floodMessages: sent.reduce((n, r) => n + r.sent, 0),
+    floodMB: Math.round(sent.reduce((n, r) => n + r.bytes, 0) / 1e6),
+    rssBeforeMiB: rssBefore,
+    rssPeakMiB: rssPeak,
+    rssAfterMiB: rssMiB(pid),
+    pingIdleP50Ms: round(percentile(idle.rtts, 50)),
+    pingIdleP99Ms: round(percentile(idle.rtts, 99)),
+    pingFloodP50Ms: round(percentile(flooded.rtts, 50)),
+    pingFloodP99Ms: round(percentile(flooded.rtts, 99)),
+    pingFloodMaxMs: round(flooded.rtts.at(-1) ?? NaN),
+    pingsUnanswered: idle.failed + flooded.failed,
+    registrationsLost: troubles.length,
+    brokerDropped: status.counters.dropped,
+    brokerErrors: status.counters.errors,
+  };
+  console.log(
+    `flood      ${result.floodMessages} messages (${result.floodMB} MB): RSS ${rssBefore} → peak ${rssPeak} → ${result.rssAfterMiB} MiB; ping p99 ${result.pingIdleP99Ms} ms idle, ${result.pingFloodP99Ms} ms flooded; unanswered ${result.pingsUnanswered}, lost ${result.registrationsLost}`,
+  );
+  await stopServer(broker);
+  await hub.close().catch(() => undefined);
+  return result;
+}
+
 async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode === '--serve-broker') return serveBroker(process.argv[3] ?? '2000');
   if (mode === '--serve-echo') return serveEcho();
+  if (mode === '--flood-only') {
+    console.log(JSON.stringify(await floodPhase(), null, 2));
+    return;
+  }
   const discovery = await discoveryPhase();
   const registrations = await registrationPhase();
   const heartbeats = await heartbeatPhase();
+  const flood = await floodPhase();
   const at8 = discovery.find((r) => r.clients === 8)!;
   const bar = {
     ratioAtLeast: 0.5,
@@ -329,6 +419,7 @@ async function main(): Promise<void> {
     discovery,
     registrations,
     heartbeats,
+    flood,
     bar,
   };
   const file = join(here, 'results', 'broker.json');

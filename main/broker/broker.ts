@@ -2,11 +2,16 @@
 // Embedded in the app (startBroker) or standalone (`hubscope broker`). Every
 // incoming message is handled synchronously and defensively: malformed input gets
 // ERROR to its sender only, and nothing a client sends can stop the broker.
+// Hostile load is bounded below JavaScript too: ZeroMQ queues at most a fixed number
+// of bytes per connection each way, drops a connection sending a grossly oversized
+// frame before buffering it, and serves connections round-robin; garbage is rejected
+// before JSON parsing and a connection that keeps sending it is ignored (see
+// rate-limiter.ts), so a flood cannot delay anyone else's heartbeats.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Router } from 'zeromq';
 import { BROKER_ERROR_CODES, type BrokerErrorCode } from '../protocol/error-codes.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, decodeFrames, FRAME_TAG } from '../protocol/frames.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, decodeFrames, echoableCorrelationId, FRAME_TAG } from '../protocol/frames.js';
 import {
   ERROR_TYPE,
   isRequestType,
@@ -17,7 +22,7 @@ import {
   type ReplyBody,
   type RequestType,
 } from '../protocol/messages.js';
-import { requestProblem } from '../protocol/validators.js';
+import { requestRejection } from '../protocol/validators.js';
 import { BrokerError } from './broker-error.js';
 import { ChannelRegistry, type Liveness } from './channel-registry.js';
 import { DiscoveryWaiters } from './discovery-waiters.js';
@@ -29,7 +34,13 @@ import {
   type RequestContext,
 } from './handlers.js';
 import { silentLogger, type Logger } from './logger.js';
-import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from './rate-limiter.js';
+import {
+  ConnectionGuard,
+  DEFAULT_MUTE_MS,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_REJECTION_LIMIT,
+  type RateLimit,
+} from './rate-limiter.js';
 import { SchemaRegistry } from './schema-registry.js';
 import type { Session } from './session.js';
 import { loadStateFile, StateFileWriter } from './state-file.js';
@@ -42,6 +53,26 @@ export const STALE_AFTER_INTERVALS = 2;
 export const LIVENESS_INTERVALS = 3;
 /** Messages handled back to back before the receive loop yields to the event loop. */
 const YIELD_EVERY = 64;
+/**
+ * ZeroMQ drops the connection of a peer sending a frame over this many times
+ * maxMessageBytes, before buffering it; frames up to it are read and get TOO_LARGE.
+ */
+export const OVERSIZE_FACTOR = 2;
+/** Bytes ZeroMQ may queue per connection on receive (high-water mark x largest frame). */
+export const RECEIVE_QUEUE_BYTES = 16 * 1024 * 1024;
+/** Bounds of the per-connection receive high-water mark, in messages. */
+const MIN_RECEIVE_HWM = 16;
+const MAX_RECEIVE_HWM = 1000;
+/** Replies and notifications ZeroMQ queues per connection; more are dropped (peer not reading). */
+export const SEND_HIGH_WATER_MARK = 1000;
+/** A connection idle this long loses its flood-control state. */
+const GUARD_IDLE_MS = 10_000;
+
+/** Receive high-water mark (messages per connection) keeping its queue within RECEIVE_QUEUE_BYTES. */
+export function receiveHighWaterMark(maxMessageBytes: number): number {
+  const perFrame = maxMessageBytes * OVERSIZE_FACTOR;
+  return Math.max(MIN_RECEIVE_HWM, Math.min(MAX_RECEIVE_HWM, Math.floor(RECEIVE_QUEUE_BYTES / perFrame)));
+}
 
 export interface BrokerOptions {
   /** ZeroMQ endpoint to bind; port 0 (or `*`) picks a free port. Default tcp://127.0.0.1:0. */
@@ -52,6 +83,10 @@ export interface BrokerOptions {
   /** Largest accepted message (all frames). */
   maxMessageBytes?: number;
   rateLimit?: RateLimit;
+  /** Rejected (malformed, oversized) messages answered per connection, in tokens (rate-limiter.ts). */
+  rejectionLimit?: RateLimit;
+  /** How long a connection that used up its rejection budget is ignored. */
+  muteMs?: number;
   /** Most DISCOVER requests held at once while their channel is pending. */
   maxDiscoveryWaiters?: number;
   logger?: Logger;
@@ -83,8 +118,18 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   private readonly router: Router;
   private readonly logger: Logger;
   private readonly rateLimit: RateLimit;
+  private readonly rejectionLimit: RateLimit;
+  private readonly muteMs: number;
   private readonly sessions = new Map<string, Session>();
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly guards = new Map<string, ConnectionGuard>();
+  /**
+   * Last time the receive loop found nothing left to read: every message that arrived
+   * before it has been handled. Liveness is judged against this clock, so a heartbeat
+   * that arrived but still waits behind a backlog never counts as missing.
+   */
+  private drainedAt = Date.now();
+  /** True while the receive loop waits with nothing left to read. */
+  private waiting = false;
   private readonly counters: BrokerCounters = { requests: 0, errors: 0, dropped: 0 };
   private readonly schemas = new SchemaRegistry();
   private readonly channels: ChannelRegistry;
@@ -111,17 +156,21 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     };
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+    this.rejectionLimit = options.rejectionLimit ?? DEFAULT_REJECTION_LIMIT;
+    this.muteMs = options.muteMs ?? DEFAULT_MUTE_MS;
     this.waiters = new DiscoveryWaiters(options.maxDiscoveryWaiters ?? 10_000);
-    // ZeroMQ itself drops a peer sending a frame far over the limit (abuse); anything
-    // up to 4x the limit is read and answered with TOO_LARGE.
+    // ZeroMQ itself drops a peer sending a frame far over the limit (abuse) as soon as
+    // it reads the frame's size; anything up to OVERSIZE_FACTOR x the limit is read and
+    // answered with TOO_LARGE. The receive high-water mark caps what ZeroMQ buffers per
+    // connection (then it stops reading that socket: TCP pushes back on the sender).
     // sendTimeout 0: every send completes synchronously (a ROUTER never blocks; it drops
     // messages to a peer whose queue is full), so sends never overlap (EBUSY).
     this.router = new Router({
-      maxMessageSize: this.maxMessageBytes * 4,
+      maxMessageSize: this.maxMessageBytes * OVERSIZE_FACTOR,
       linger: 500,
       sendTimeout: 0,
-      receiveHighWaterMark: 10_000,
-      sendHighWaterMark: 10_000,
+      receiveHighWaterMark: receiveHighWaterMark(this.maxMessageBytes),
+      sendHighWaterMark: SEND_HIGH_WATER_MARK,
     });
     this.channels = new ChannelRegistry(
       (to, type, body) => this.notify(to, type, body),
@@ -221,9 +270,18 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   private async receiveLoop(): Promise<void> {
     try {
       let burst = 0;
-      for await (const frames of this.router) {
+      while (!this.router.closed) {
+        // Asked only here, with no receive pending: reading ZMQ_EVENTS while one is
+        // pending could swallow the wake-up ZeroMQ gives the pending receive.
+        if (!this.router.readable) {
+          this.drainedAt = Date.now();
+          this.waiting = true;
+        }
+        const frames = await this.router.receive();
+        this.waiting = false;
+        const now = Date.now();
         try {
-          this.onMessage(frames, Date.now());
+          this.onMessage(frames, now);
         } catch (err) {
           // Never reached by design; a bug here must not stop the broker.
           this.logger.error('unexpected failure handling a message', { problem: (err as Error).stack ?? String(err) });
@@ -244,52 +302,62 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     const identity = frames[0];
     if (!identity || identity.length === 0) return;
     const key = identity.toString('latin1');
-    let bucket = this.buckets.get(key);
-    if (!bucket) this.buckets.set(key, (bucket = new TokenBucket(this.rateLimit, now)));
-    if (!bucket.take(now)) {
+    let guard = this.guards.get(key);
+    if (!guard) {
+      guard = new ConnectionGuard(this.rateLimit, this.rejectionLimit, this.muteMs, now);
+      this.guards.set(key, guard);
+    }
+    // Cheapest first: a muted or over-rate connection costs one map lookup per message.
+    if (guard.muted(now)) {
       this.counters.dropped++;
-      if (!bucket.warned) {
-        bucket.warned = true;
-        const corr = frames[3] && frames[3].length <= 32 ? frames[3].toString('latin1') : '';
+      return;
+    }
+    if (!guard.messages.take(now)) {
+      this.counters.dropped++;
+      if (!guard.messages.warned) {
+        guard.messages.warned = true;
+        const corr = echoableCorrelationId(frames[3]);
         this.sendError(
           identity,
           corr,
           'RATE_LIMITED',
           `more than ${this.rateLimit.perSecond} messages per second from this connection; dropping messages`,
-          {
-            retryAfterMs: bucket.retryAfterMs(),
-          },
+          { retryAfterMs: guard.messages.retryAfterMs() },
         );
       }
       return;
     }
     const decoded = decodeFrames(frames.slice(1), this.maxMessageBytes, true);
     if (!decoded.ok) {
-      this.sendError(identity, decoded.problem.correlationId, decoded.problem.code, decoded.problem.message);
+      this.reject(guard, frames, decoded.problem.correlationId, decoded.problem.code, decoded.problem.message, now);
       return;
     }
     const { type, correlationId, body } = decoded.message;
     if (!isRequestType(type)) {
-      this.sendError(
-        identity,
+      this.reject(
+        guard,
+        frames,
         correlationId,
         'UNKNOWN_TYPE',
         `unknown message type ${JSON.stringify(type)}; request types are ${REQUEST_TYPES.join(', ')}`,
+        now,
       );
       return;
     }
-    const problem = requestProblem(type, body);
-    if (problem) {
-      this.sendError(identity, correlationId, 'BAD_REQUEST', problem);
+    const rejection = requestRejection(type, body);
+    if (rejection) {
+      this.reject(guard, frames, correlationId, rejection.code, rejection.message, now);
       return;
     }
     const session = this.sessions.get(key);
     if (!session && type !== 'HELLO') {
-      this.sendError(
-        identity,
+      this.reject(
+        guard,
+        frames,
         correlationId,
         'HELLO_REQUIRED',
         `the broker (boot ${this.bootId}) does not know this connection; send HELLO before ${type}`,
+        now,
       );
       return;
     }
@@ -300,6 +368,43 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     if (session) session.lastSeenAt = now;
     this.counters.requests++;
     this.dispatch(type, body, { identity, session, now }, correlationId);
+  }
+
+  /**
+   * A message that could not be taken as a request: answered with ERROR while the
+   * connection is within its rejection budget; when that runs out, told once that it
+   * is ignored, and then ignored (muted) for a while.
+   */
+  private reject(
+    guard: ConnectionGuard,
+    frames: Buffer[],
+    correlationId: string,
+    code: BrokerErrorCode,
+    message: string,
+    now: number,
+  ): void {
+    const identity = frames[0]!;
+    let bytes = 0;
+    for (let i = 1; i < frames.length; i++) bytes += frames[i]!.length;
+    if (guard.reject(now, bytes) === 'answer') {
+      this.sendError(identity, correlationId, code, message);
+      return;
+    }
+    this.counters.dropped++;
+    this.logger.warn('ignoring a connection that keeps sending malformed messages', {
+      connection: identity.toString('hex'),
+      client: this.sessions.get(identity.toString('latin1'))?.name ?? null,
+      muteMs: guard.muteMs,
+      last: code,
+    });
+    this.sendError(
+      identity,
+      correlationId,
+      'RATE_LIMITED',
+      `too many malformed or oversized messages from this connection (last: ${code}: ${message}); ` +
+        `its messages are ignored for ${guard.muteMs} ms`,
+      { retryAfterMs: guard.muteMs },
+    );
   }
 
   private dispatch(type: RequestType, body: unknown, ctx: RequestContext, correlationId: string): void {
@@ -368,17 +473,22 @@ export class Broker extends EventEmitter<BrokerEventMap> {
 
   private sweep(): void {
     const now = Date.now();
+    if (this.waiting) this.drainedAt = now;
+    // Judged by what has been read: while a backlog waits, nothing in it counts as silence.
+    const heardUntil = Math.min(now, this.drainedAt);
     try {
-      this.channels.sweep(now, this.liveness);
+      this.channels.sweep(heardUntil, this.liveness);
       for (const s of [...this.sessions.values()]) {
-        if (now - s.lastSeenAt <= this.livenessTimeoutMs + this.heartbeatIntervalMs) continue;
+        if (heardUntil - s.lastSeenAt <= this.livenessTimeoutMs + this.heartbeatIntervalMs) continue;
         this.channels.dropSession(s);
         this.sessions.delete(s.key);
         this.markChanged('clients');
         this.logger.info('client session expired', { client: s.name, host: s.host, pid: s.pid });
       }
-      for (const [key, bucket] of this.buckets) {
-        if (now - bucket.lastUsedAt > 10_000 && !this.sessions.has(key)) this.buckets.delete(key);
+      for (const [key, guard] of this.guards) {
+        if (now - guard.lastUsedAt > GUARD_IDLE_MS && !guard.muted(now) && !this.sessions.has(key)) {
+          this.guards.delete(key);
+        }
       }
     } catch (err) {
       this.logger.error('liveness sweep failed', { problem: (err as Error).stack ?? String(err) });

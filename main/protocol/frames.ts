@@ -3,8 +3,9 @@
 // The type and the correlation id sit outside the JSON so that a receiver can route
 // and answer a message (even with ERROR) without parsing the body. The broker's
 // ROUTER sees one extra leading frame, the peer's routing identity.
-import { CORRELATION_ID_PATTERN } from './names.js';
+import { CORRELATION_ID_MAX, CORRELATION_ID_PATTERN } from './names.js';
 import type { BrokerErrorCode } from './error-codes.js';
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
 
 /** Framing tag. Stays "HS1" for every 1.x protocol; an incompatible framing would change it. */
 export const FRAME_TAG = 'HS1';
@@ -41,6 +42,20 @@ function printable(buf: Buffer | undefined, max = 40): string {
   return JSON.stringify(buf.length > max ? text + '…' : text);
 }
 
+/**
+ * The correlation id to put on an ERROR about this message: the id itself when it is
+ * valid, otherwise its longest valid prefix (printable ASCII, at most
+ * CORRELATION_ID_MAX characters), so that a client matching by prefix can still tell
+ * which request failed. Empty when the frame is missing or starts with a bad byte.
+ */
+export function echoableCorrelationId(buf: Buffer | undefined): string {
+  if (!buf) return '';
+  let n = 0;
+  const end = Math.min(buf.length, CORRELATION_ID_MAX);
+  while (n < end && buf[n]! >= 0x21 && buf[n]! <= 0x7e) n++;
+  return buf.toString('latin1', 0, n);
+}
+
 function fail(code: BrokerErrorCode, message: string, correlationId = '', type?: string): DecodeResult {
   return { ok: false, problem: { code, message, correlationId, ...(type !== undefined ? { type } : {}) } };
 }
@@ -53,8 +68,10 @@ export function decodeFrames(frames: readonly Buffer[], maxBytes: number, requir
   let total = 0;
   for (const f of frames) total += f.length;
   const corrBuf = frames[2];
-  const corrText = corrBuf && corrBuf.length <= 32 ? corrBuf.toString('latin1') : '';
-  const correlationId = CORRELATION_ID_PATTERN.test(corrText) ? corrText : '';
+  const corrText = corrBuf && corrBuf.length <= CORRELATION_ID_MAX ? corrBuf.toString('latin1') : '';
+  const valid = CORRELATION_ID_PATTERN.test(corrText);
+  // Errors about anything are answered with as much of the id as can be echoed.
+  const correlationId = valid ? corrText : echoableCorrelationId(corrBuf);
   if (total > maxBytes) {
     return fail('TOO_LARGE', `message of ${total} bytes exceeds the limit of ${maxBytes} bytes`, correlationId);
   }
@@ -85,17 +102,25 @@ export function decodeFrames(frames: readonly Buffer[], maxBytes: number, requir
       correlationId,
     );
   }
-  if (requireCorrelation ? correlationId === '' : corrBuf!.length !== 0 && correlationId === '') {
+  if (requireCorrelation ? !valid : corrBuf!.length !== 0 && !valid) {
     return fail(
       'BAD_REQUEST',
-      `third frame must be a correlation id of 1 to 32 printable ASCII characters, got ${printable(corrBuf)}`,
-      '',
+      `third frame must be a correlation id of 1 to ${CORRELATION_ID_MAX} printable ASCII characters ` +
+        `(no spaces), got ${corrBuf!.length} bytes: ${printable(corrBuf)}`,
+      correlationId,
       type,
     );
   }
   let body: unknown;
   if (bodyBuf.length === 0) {
     body = {};
+  } else if (jsonNestsDeeperThan(bodyBuf, MAX_JSON_DEPTH)) {
+    return fail(
+      'BAD_REQUEST',
+      `${type} body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`,
+      correlationId,
+      type,
+    );
   } else {
     try {
       body = JSON.parse(bodyBuf.toString('utf8'));
