@@ -5,10 +5,15 @@
 //   file. An event only names a file that may have changed; names are collected
 //   in a set (many events for one file = one read) and read through a queue of
 //   bounded concurrency. The model reflects what is on disk whatever order
-//   events arrive in.
+//   events arrive in. Not chokidar: on Linux it adds one fs.watch per file
+//   (10,001 inotify watches for 10,000 files, more than the 8,192 kernels
+//   before 5.11 allow by default) and re-lists and lstats the whole directory
+//   on each burst of directory events; measured in docs/discovery.md ("Why
+//   not chokidar for large directories").
 // - Polling (network filesystems): every pollIntervalMs one stat of the
-//   directory; only when it changed (a file was added, renamed over or removed)
-//   are the names listed and each file lstat'ed. A file is read only when its
+//   directory (chokidar's usePolling would stat every file every interval);
+//   only when it changed (a file was added, renamed over or removed) are the
+//   names listed and each file lstat'ed. A file is read only when its
 //   inode, size or mtime differ from the version the model holds, so a
 //   malformed file is read again only when it changes.
 // - Safety nets: a re-check of the files of a batch shortly after it (a write
@@ -310,7 +315,9 @@ export class DiscoveryWatcher extends EventEmitter<{ change: [DiscoveryChange] }
     this.watchedIno = undefined; // the next listing watches again (events mode)
     const limit = err.code === 'ENOSPC' || err.code === 'EMFILE' || err.code === 'ENFILE';
     if (limit && this.currentMode === 'events') {
-      this.currentModeReason = `file-change events failed (${err.code}: ${err.message}); switched to polling every ${this.options.pollIntervalMs} ms`;
+      // Node's message already starts with the code ("ENOSPC: System limit for number of file watchers reached, …").
+      const what = err.message.startsWith(`${err.code}:`) ? err.message : `${err.code}: ${err.message}`;
+      this.currentModeReason = `file-change events failed (${what}); switched to polling every ${this.options.pollIntervalMs} ms`;
       this.model.setProblem({ file: '.', code: 'watcher', reason: this.currentModeReason, since: Date.now() });
       this.setMode('polling');
     } else if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {

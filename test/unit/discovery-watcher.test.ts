@@ -1,11 +1,14 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoveryWatcher, type DiscoveryWatcherOptions } from '../../main/discovery/watcher.js';
 import { publishDescriptor } from '../../main/discovery/publish.js';
 import { descriptorFileName } from '../../main/discovery/names.js';
 import type { DiscoveryChange } from '../../main/discovery/model.js';
 import { makeTempDir, removeDir, sampleDescriptor, sampleInput, waitFor, writeAtomic } from './discovery-helpers.js';
+import { testChildEnv } from '../support/processes.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -182,4 +185,85 @@ describe('DiscoveryWatcher (polling)', () => {
     expect(w.mount.fsType.length).toBeGreaterThan(0);
     expect(w.modeReason).toContain('local');
   });
+});
+
+// The kernel's inotify limits, lowered for real in a user namespace of our own
+// (`unshare -Ur`; /proc/sys/user/* are per namespace), so nothing else on the
+// machine is affected. Skipped where user namespaces are not allowed.
+const UNSHARE = '/usr/bin/unshare';
+const canLimitInotify =
+  spawnSync(UNSHARE, ['-Ur', 'sh', '-c', 'echo 0 > /proc/sys/user/max_inotify_watches'], { stdio: 'ignore' }).status ===
+  0;
+
+/** Child: sets one inotify limit to 0 in its namespace, watches in events mode, reports, then waits for "after". */
+const LIMITED_CHILD = `
+import { writeFileSync } from 'node:fs';
+const [watcherUrl, dir, limit] = process.argv.slice(1);
+writeFileSync('/proc/sys/user/' + limit, '0');
+const { DiscoveryWatcher } = await import(watcherUrl);
+const w = new DiscoveryWatcher({ dir, mode: 'events', pollIntervalMs: 20, createDir: false });
+await w.start();
+console.log(JSON.stringify({ mode: w.mode, modeReason: w.modeReason, problems: w.problems(), entries: w.entries().length }));
+w.on('change', () => {
+  if (!w.entries().some((e) => e.channel === 'after')) return;
+  console.log('seen');
+  void w.close();
+});
+`;
+
+describe('DiscoveryWatcher out of inotify resources', () => {
+  for (const [limit, code] of [
+    ['max_inotify_watches', 'ENOSPC'],
+    ['max_inotify_instances', 'EMFILE'],
+  ] as const) {
+    it.skipIf(!canLimitInotify)(`${code} (${limit} reached): falls back to polling and says why`, async () => {
+      const dir = tempDir(`limit-${code}`);
+      writeAtomic(dir, descriptorFileName('before'), sampleDescriptor('before'));
+      const watcherUrl = pathToFileURL(join(import.meta.dirname, '../../main/discovery/watcher.ts')).href;
+      const child = spawn(
+        UNSHARE,
+        [
+          '-Ur',
+          process.execPath,
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          LIMITED_CHILD,
+          watcherUrl,
+          dir,
+          limit,
+        ],
+        { env: testChildEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      cleanups.push(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      await waitFor('child report', () => out.includes('\n') || child.exitCode !== null, 20_000);
+      const report = JSON.parse(out.split('\n')[0] ?? '') as {
+        mode: string;
+        modeReason: string;
+        problems: { file: string; code: string; reason: string }[];
+        entries: number;
+      };
+      expect(report.mode, err).toBe('polling');
+      expect(report.modeReason).toMatch(
+        new RegExp(`^file-change events failed \\(${code}: [^()]+\\); switched to polling every 20 ms$`),
+      );
+      expect(report.modeReason).not.toContain(`${code}: ${code}`);
+      expect(report.problems).toEqual([
+        expect.objectContaining({ file: '.', code: 'watcher', reason: report.modeReason }),
+      ]);
+      expect(report.entries).toBe(1);
+      // and polling does see what is written afterwards
+      writeAtomic(dir, descriptorFileName('after'), sampleDescriptor('after'));
+      expect(await exited, err).toBe(0);
+      expect(out.split('\n').filter(Boolean).at(-1)).toBe('seen');
+    });
+  }
 });
