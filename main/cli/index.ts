@@ -1,6 +1,6 @@
 // `hubscope` command-line entry: routes argv to one subcommand module.
 // Subcommands are imported only when run, so `hubscope --help` and `hubscope
-// version` answer without loading ZeroMQ, chokidar or the native addon.
+// version` answer without loading ZeroMQ, the discovery watcher or the native addon.
 import { UsageError, type CliCommand } from './command.js';
 
 interface CommandEntry {
