@@ -157,9 +157,11 @@ export async function collectLeftovers(places: RunPlaces, before: Snapshot): Pro
     }
   }
 
-  for (const path of filesBelow(places.runDir)) {
-    if (path === pidListFile(places.runDir)) continue;
-    problems.push(`file ${path} left in the run's temporary HOME/XDG_RUNTIME_DIR/discovery dir`);
+  // HubScope's own places inside the run's temporary HOME and runtime dir. Other
+  // programs' files there (Chromium's profile and dconf in HOME) are not leftovers.
+  const ownDirs = ['discovery', join('home', '.hubscope'), join('xdg', 'hubscope')].map((d) => join(places.runDir, d));
+  for (const path of ownDirs.flatMap(filesBelow)) {
+    problems.push(`file ${path} left in the run's temporary discovery or HubScope directory`);
   }
   for (const path of places.userDirs.flatMap(filesBelow)) {
     if (before.userFiles.has(path)) continue;
