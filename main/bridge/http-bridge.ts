@@ -18,8 +18,11 @@ export interface HttpBridgeOptions {
   host: string;
   port: number;
   staticRoot: string;
-  /** Overrides the generated token (non-loopback only). */
-  token?: string;
+  /**
+   * The access token: omitted, a generated one; a string, that one; null, none
+   * (refused unless `host` is loopback; for single-user machines only).
+   */
+  token?: string | null;
 }
 
 export interface HttpBridge {
@@ -31,7 +34,10 @@ export interface HttpBridge {
 }
 
 export async function startHttpBridge(core: HubScopeCore, options: HttpBridgeOptions): Promise<HttpBridge> {
-  const token = isLoopbackHost(options.host) ? null : (options.token ?? newAccessToken());
+  if (options.token === null && !isLoopbackHost(options.host)) {
+    throw new Error(`an access token is required when serving on ${options.host} (not a loopback address)`);
+  }
+  const token = options.token === undefined ? newAccessToken() : options.token;
   const policy: AccessPolicy = { token, port: options.port, bindHost: options.host };
 
   const server: Server = createServer((req, res) => {

@@ -12,7 +12,7 @@ import { DataBlockMonitor } from './datablock-monitor.js';
 import { DISCOVERY_OFF, DiscoveryLink } from './discovery-link.js';
 import { inspectDataBlock, MAX_RECORDS } from './inspect-datablock.js';
 import type { ServiceOptions } from './options.js';
-import { lookUpSchema } from './schema-lookup.js';
+import { allowedSchemaDirs, lookUpSchema } from './schema-lookup.js';
 import { TopicBus } from './topic-bus.js';
 
 export interface CoreOptions {
@@ -57,10 +57,18 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
   // Changes arrive from three sources at their own pace; the channel rows are
   // recomputed once per event-loop turn however many arrived.
   let channelsDue = false;
+  let segmentsJson = '';
   function changed(what: 'discovery' | 'broker' | 'datablocks'): void {
     if (what === 'discovery' && discovery) bus.publish('discovery', discovery.status());
     if (what === 'broker') bus.publish('broker', broker.status());
-    if (what === 'datablocks') bus.publish('datablocks', monitor.current());
+    if (what === 'datablocks') {
+      const rows = bus.latest('datablocks');
+      bus.publish('datablocks', monitor.current());
+      // A sample that changed nothing (the usual idle tick) must not re-merge every channel.
+      const json = JSON.stringify(monitor.segments(), (_key, v: unknown) => (typeof v === 'bigint' ? `${v}` : v));
+      if (bus.latest('datablocks') === rows && json === segmentsJson) return;
+      segmentsJson = json;
+    }
     if (channelsDue) return;
     channelsDue = true;
     setImmediate(() => {
@@ -89,8 +97,7 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
   const sampler = setInterval(() => {
     monitor.sample();
     changed('datablocks');
-    // Staleness of descriptor files changes with time alone.
-    if (discovery) changed('discovery');
+    // Staleness of descriptor files: the discovery watcher reports each change of status itself.
   }, services.sampleIntervalMs);
 
   const router = createRouter(
@@ -105,6 +112,7 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
           files: discovery?.entries() ?? [],
           brokerChannels: broker.channels(),
           hub: broker.client,
+          schemaDirs: allowedSchemaDirs(services),
         });
         return inspectDataBlock(name, records ?? 16, schema);
       },
