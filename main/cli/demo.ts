@@ -3,7 +3,8 @@ import { DEFAULT_RATES, DEMO_CHANNELS, startDemoProducers, type DemoChannel } fr
 import { SERVICE_OPTION_SPECS, serviceOptionsFrom } from '../core/options.js';
 import { announceProducers } from '../producer/announce.js';
 import { brokerFromDiscovery } from '../producer/find-broker.js';
-import { parseCliArgs, UsageError, type CliCommand } from './command.js';
+import { parseCliArgs, UsageError, type CliCommand, type NumberRule } from './command.js';
+import { waitForStopSignal } from '../shared/stop-signal.js';
 
 const USAGE = `Usage: hubscope demo [--only a,b] [--waveform-hz N] [--counter-hz N] [--camera-fps N] [--temperature-hz N] [--suffix S] [--json]
 
@@ -32,14 +33,8 @@ Ctrl-C (or SIGTERM) stops them and removes every segment and file they made.
   --json              Print the started producers as one JSON line.
   -h, --help          Show this help.`;
 
-function rate(text: string | undefined, option: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || !(n > 0) || n > 100_000) {
-    throw new UsageError(`${option} must be a number of records per second from 0 to 100000, not "${text}"`);
-  }
-  return n;
-}
+/** Records per second: a rate option's accepted range. */
+const RATE: NumberRule = { min: 0.001, max: 100_000 };
 
 export const demoCommand: CliCommand = {
   name: 'demo',
@@ -50,10 +45,10 @@ export const demoCommand: CliCommand = {
       args,
       options: {
         only: { type: 'string' },
-        'waveform-hz': { type: 'string' },
-        'counter-hz': { type: 'string' },
-        'camera-fps': { type: 'string' },
-        'temperature-hz': { type: 'string' },
+        'waveform-hz': { type: 'string', number: RATE },
+        'counter-hz': { type: 'string', number: RATE },
+        'camera-fps': { type: 'string', number: RATE },
+        'temperature-hz': { type: 'string', number: RATE },
         suffix: { type: 'string' },
         json: { type: 'boolean', default: false },
         broker: SERVICE_OPTION_SPECS.broker,
@@ -76,10 +71,12 @@ export const demoCommand: CliCommand = {
     const set = (c: DemoChannel, v: number | undefined): void => {
       if (v !== undefined) rates[c] = v;
     };
-    set('waveform', rate(values['waveform-hz'], '--waveform-hz'));
-    set('counter', rate(values['counter-hz'], '--counter-hz'));
-    set('camera', rate(values['camera-fps'], '--camera-fps'));
-    set('temperature', rate(values['temperature-hz'], '--temperature-hz'));
+    // parseCliArgs checked the numbers (RATE).
+    const rate = (text: string | undefined) => (text === undefined ? undefined : Number(text));
+    set('waveform', rate(values['waveform-hz']));
+    set('counter', rate(values['counter-hz']));
+    set('camera', rate(values['camera-fps']));
+    set('temperature', rate(values['temperature-hz']));
 
     // The demo registers with a broker; "embedded" (the app's default) means the app's usual endpoint here.
     const services = serviceOptionsFrom({
@@ -94,7 +91,16 @@ export const demoCommand: CliCommand = {
         : values.broker === undefined && process.env.HUBSCOPE_BROKER === undefined
           ? ((await brokerFromDiscovery(discoveryDir)) ?? services.broker.endpoint)
           : services.broker.endpoint;
-    const run = await startDemoProducers({ channels, rates, ...(values.suffix ? { nameSuffix: values.suffix } : {}) });
+    // Listening from here on: a Ctrl-C during startup still stops the demo tidily once it is up.
+    const stop = waitForStopSignal();
+    const run = await startDemoProducers({
+      channels,
+      rates,
+      ...(values.suffix ? { nameSuffix: values.suffix } : {}),
+    }).catch((err: unknown) => {
+      stop.dispose();
+      throw err;
+    });
     const notes: string[] = [];
     const announcement = await announceProducers(run.producers, {
       producerName: 'hubscope demo',
@@ -102,15 +108,6 @@ export const demoCommand: CliCommand = {
       brokerEndpoint,
       onNote: (text) => (values.json ? notes.push(text) : console.log(text)),
     });
-    // Leave tidily (broker deregistration, descriptor files, segments), then die
-    // by the same signal so a shell or supervisor sees how the demo ended.
-    const stop = async (signal: NodeJS.Signals): Promise<void> => {
-      await announcement.close();
-      await run.stop();
-      process.kill(process.pid, signal);
-    };
-    process.once('SIGINT', () => void stop('SIGINT'));
-    process.once('SIGTERM', () => void stop('SIGTERM'));
     if (values.json) {
       console.log(
         JSON.stringify({
@@ -131,11 +128,15 @@ export const demoCommand: CliCommand = {
         'Press Ctrl-C to stop and remove the segments. Try `hubscope ls` or `hubscope inspect lab.demo.counter`.',
       );
     }
-    // Wait for SIGINT/SIGTERM; the DataBlock cleanup registry unlinks the segments
-    // and re-raises the signal so the process exits the normal way.
-    await new Promise<never>(() => {
-      setInterval(() => undefined, 1 << 30);
-    });
+    // Leave tidily (broker deregistration, descriptor files, segments), then die
+    // by the same signal so a shell or supervisor sees how the demo ended. (On the
+    // signal the DataBlock cleanup registry has already unlinked the segments.)
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const signal = await stop.received;
+    clearInterval(keepAlive);
+    await announcement.close();
+    await run.stop();
+    stop.exitBy(signal);
     return 0;
   },
 };
