@@ -123,6 +123,9 @@ describe('hubscope inspect', () => {
       expect(j.records.map((x: { id: number }) => x.id)).toEqual([2, 1, 0]);
       expect(j.records[0]).toMatchObject({ checksumOk: true, fields: { seq: 2, value: 4, flags: 2 } });
       expect(j.records[0].hex).toMatch(/^[0-9a-f]{128}$/);
+      // cli() blocks this process (spawnSync), so the writer's heartbeat timer has not
+      // run since the writes; on a loaded machine that was over the 5 s staleness bound.
+      w.heartbeat();
       const text = cli('inspect', name);
       expect(text.code).toBe(0);
       expect(text.stdout).toContain('liveness:   alive');
