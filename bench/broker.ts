@@ -2,7 +2,9 @@
 // bench/results/broker.json.
 //  1. DISCOVER round trips with 1, 8 and 64 concurrent clients (one connection each,
 //     one outstanding request each), next to a bare ZeroMQ ROUTER/DEALER echo server
-//     doing the same number of round trips with the same frames.
+//     doing the same number of round trips with the same frames, and the same run
+//     against a CURVE broker (docs/security.md): curveReqPerSec, curveP50Ms, curveP99Ms.
+//     The other phases use an open broker (the flooders speak no CURVE), as before.
 //  2. 10,000 channel registrations: time and broker RSS.
 //  3. 1,000 heartbeating registrations: broker CPU.
 //  4. Flood: 4 processes x 2 DEALERs sending malformed and oversized messages (the
@@ -17,7 +19,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Dealer, Router } from 'zeromq';
 import { startBroker } from '../main/broker/broker.js';
-import { MessageHub } from '../main/hub/message-hub.js';
+import { MessageHub, type MessageHubOptions } from '../main/hub/message-hub.js';
+import { generateKeyPair } from '../main/keys/index.js';
 import type { ProducerHandle } from '../main/hub/registrations.js';
 import { percentile, round as roundTo } from './stats.js';
 
@@ -37,12 +40,14 @@ const CONFIG = {
 
 // ------------------------------------------------------------------ child modes
 
-async function serveBroker(heartbeatMs: string): Promise<void> {
+async function serveBroker(heartbeatMs: string, security: string): Promise<void> {
+  // CURVE with a key pair of its own (never the user's broker.key), or open.
   const broker = await startBroker({
     heartbeatIntervalMs: Number(heartbeatMs),
     rateLimit: { perSecond: 1e9, burst: 1e9 },
+    ...(security === 'curve' ? { keyPair: generateKeyPair() } : { open: true }),
   });
-  process.stdout.write(broker.endpoint + '\n');
+  process.stdout.write(`${broker.endpoint} ${broker.serverKey ?? 'open'}\n`);
   process.on('SIGTERM', () => void broker.close().then(() => process.exit(0)));
 }
 
@@ -59,7 +64,21 @@ async function serveEcho(): Promise<void> {
 interface Server {
   proc: ChildProcess;
   endpoint: string;
+  /** The broker's CURVE key; undefined for an open broker or the echo server. */
+  serverKey?: string;
 }
+
+/** MessageHub options for a bench client of `s` (its keys, or open). */
+function hubOptions(s: Server, clientName: string, extra: Partial<MessageHubOptions> = {}): MessageHubOptions {
+  return {
+    endpoint: s.endpoint,
+    clientName,
+    security: s.serverKey ? { serverKey: s.serverKey, clientKeys: BENCH_KEYS } : { open: true },
+    ...extra,
+  };
+}
+
+const BENCH_KEYS = generateKeyPair();
 
 function spawnServer(mode: string, ...args: string[]): Promise<Server> {
   const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode, ...args], {
@@ -70,7 +89,10 @@ function spawnServer(mode: string, ...args: string[]): Promise<Server> {
     proc.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
       const line = buf.split('\n')[0];
-      if (buf.includes('\n') && line) resolve({ proc, endpoint: line.trim() });
+      if (buf.includes('\n') && line) {
+        const [endpoint, key] = line.trim().split(' ');
+        resolve({ proc, endpoint: endpoint!, ...(key && key !== 'open' ? { serverKey: key } : {}) });
+      }
     });
     proc.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
   });
@@ -140,26 +162,28 @@ async function closedLoop(
 // ------------------------------------------------------------------ phases
 
 async function discoveryPhase(): Promise<Array<Record<string, number>>> {
-  const broker = await spawnServer('--serve-broker', '2000');
+  const broker = await spawnServer('--serve-broker', '2000', 'open');
+  const curveBroker = await spawnServer('--serve-broker', '2000', 'curve');
   const echo = await spawnServer('--serve-echo');
-  const owner = new MessageHub({ endpoint: broker.endpoint, clientName: 'bench-producer' });
-  await owner.registerProducer({
-    channel: 'bench.discovery',
-    shmName: '/bench_discovery',
-    config: CONFIG,
-    producerName: 'bench',
-  });
+  const owners = [broker, curveBroker].map((b) => new MessageHub(hubOptions(b, 'bench-producer')));
+  for (const owner of owners) {
+    await owner.registerProducer({
+      channel: 'bench.discovery',
+      shmName: '/bench_discovery',
+      config: CONFIG,
+      producerName: 'bench',
+    });
+  }
   const rows: Array<Record<string, number>> = [];
   try {
     for (const clients of CLIENT_COUNTS) {
       const total = Math.max(20_000, clients * 400);
       const perClient = Math.ceil(total / clients);
-      const hubs = Array.from(
-        { length: clients },
-        () => new MessageHub({ endpoint: broker.endpoint, clientName: 'bench' }),
-      );
-      await Promise.all(hubs.map((h) => h.connect()));
+      const hubs = Array.from({ length: clients }, () => new MessageHub(hubOptions(broker, 'bench')));
+      const curveHubs = Array.from({ length: clients }, () => new MessageHub(hubOptions(curveBroker, 'bench')));
+      await Promise.all([...hubs, ...curveHubs].map((h) => h.connect()));
       const discover = (c: number) => hubs[c]!.discover('bench.discovery').then(() => undefined);
+      const curveDiscover = (c: number) => curveHubs[c]!.discover('bench.discovery').then(() => undefined);
       const dealers = Array.from({ length: clients }, () => {
         const d = new Dealer({ linger: 0 });
         d.connect(echo.endpoint);
@@ -173,18 +197,22 @@ async function discoveryPhase(): Promise<Array<Record<string, number>>> {
         await d.receive();
       };
       await closedLoop(clients, Math.ceil(2000 / clients), discover); // warm-up
+      await closedLoop(clients, Math.ceil(2000 / clients), curveDiscover);
       await closedLoop(clients, Math.ceil(2000 / clients), echoTrip);
-      // Alternate broker and echo rounds and keep the median of each figure, so that a
-      // burst of unrelated load on the machine does not decide the result.
+      // Alternate open, CURVE and echo rounds and keep the median of each figure, so
+      // that a burst of unrelated load on the machine does not decide the result.
       const hubRounds: LoopResult[] = [];
+      const curveRounds: LoopResult[] = [];
       const echoRounds: LoopResult[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         hubRounds.push(await closedLoop(clients, perClient, discover));
+        curveRounds.push(await closedLoop(clients, perClient, curveDiscover));
         echoRounds.push(await closedLoop(clients, perClient, echoTrip));
       }
-      await Promise.all(hubs.map((h) => h.close()));
+      await Promise.all([...hubs, ...curveHubs].map((h) => h.close()));
       dealers.forEach((d) => d.close());
       const hub = medianOf(hubRounds);
+      const curve = medianOf(curveRounds);
       const bare = medianOf(echoRounds);
 
       const row = {
@@ -196,17 +224,22 @@ async function discoveryPhase(): Promise<Array<Record<string, number>>> {
         p99Ms: hub.p99Ms,
         echoP50Ms: bare.p50Ms,
         echoP99Ms: bare.p99Ms,
+        curveReqPerSec: curve.reqPerSec,
+        curveP50Ms: curve.p50Ms,
+        curveP99Ms: curve.p99Ms,
+        curveRatio: round(curve.reqPerSec / hub.reqPerSec, 3),
         roundTripsPerRound: perClient * clients,
         rounds: ROUNDS,
       };
       rows.push(row);
       console.log(
-        `discovery  clients=${String(clients).padStart(2)}  ${String(row.reqPerSec).padStart(7)} req/s  echo ${String(row.echoReqPerSec).padStart(7)} req/s  ratio ${row.ratio.toFixed(2)}  p50 ${row.p50Ms.toFixed(3)} ms  p99 ${row.p99Ms.toFixed(3)} ms`,
+        `discovery  clients=${String(clients).padStart(2)}  open ${String(row.reqPerSec).padStart(7)} req/s  p50 ${row.p50Ms.toFixed(3)} ms  p99 ${row.p99Ms.toFixed(3)} ms | curve ${String(row.curveReqPerSec).padStart(7)} req/s  p50 ${row.curveP50Ms.toFixed(3)} ms  p99 ${row.curveP99Ms.toFixed(3)} ms | echo ${String(row.echoReqPerSec).padStart(7)} req/s  ratio ${row.ratio.toFixed(2)}`,
       );
     }
   } finally {
-    await owner.close();
+    await Promise.all(owners.map((o) => o.close()));
     await stopServer(broker);
+    await stopServer(curveBroker);
     await stopServer(echo);
   }
   return rows;
@@ -214,8 +247,8 @@ async function discoveryPhase(): Promise<Array<Record<string, number>>> {
 
 async function registrationPhase(): Promise<Record<string, number>> {
   const COUNT = 10_000;
-  const broker = await spawnServer('--serve-broker', '60000');
-  const hub = new MessageHub({ endpoint: broker.endpoint, clientName: 'bench-registrar', requestTimeoutMs: 60_000 });
+  const broker = await spawnServer('--serve-broker', '60000', 'open');
+  const hub = new MessageHub(hubOptions(broker, 'bench-registrar', { requestTimeoutMs: 60_000 }));
   await hub.connect();
   const rssBefore = rssMiB(broker.proc.pid!);
   const cpuBefore = cpuSeconds(broker.proc.pid!);
@@ -265,11 +298,8 @@ async function heartbeatPhase(): Promise<Record<string, number>> {
   const CONNECTIONS = 50;
   const HEARTBEAT_MS = 1000;
   const WINDOW_S = 6;
-  const broker = await spawnServer('--serve-broker', String(HEARTBEAT_MS));
-  const hubs = Array.from(
-    { length: CONNECTIONS },
-    (_, k) => new MessageHub({ endpoint: broker.endpoint, clientName: `bench-hb-${k}` }),
-  );
+  const broker = await spawnServer('--serve-broker', String(HEARTBEAT_MS), 'open');
+  const hubs = Array.from({ length: CONNECTIONS }, (_, k) => new MessageHub(hubOptions(broker, `bench-hb-${k}`)));
   const per = REGISTRATIONS / CONNECTIONS;
   await Promise.all(
     hubs.map(async (h, k) => {
@@ -314,9 +344,9 @@ async function floodPhase(): Promise<Record<string, unknown>> {
   const HEARTBEAT_MS = 500;
   const FLOODERS = 4;
   const FLOOD_MS = 10_000;
-  const broker = await spawnServer('--serve-broker', String(HEARTBEAT_MS));
+  const broker = await spawnServer('--serve-broker', String(HEARTBEAT_MS), 'open');
   const pid = broker.proc.pid!;
-  const hub = new MessageHub({ endpoint: broker.endpoint, clientName: 'bench-flood', requestTimeoutMs: 10_000 });
+  const hub = new MessageHub(hubOptions(broker, 'bench-flood', { requestTimeoutMs: 10_000 }));
   const troubles: string[] = [];
   hub.on('disconnected', (e) => troubles.push(e.reason));
   const producer = await hub.registerProducer({
@@ -394,7 +424,7 @@ async function floodPhase(): Promise<Record<string, unknown>> {
 
 async function main(): Promise<void> {
   const mode = process.argv[2];
-  if (mode === '--serve-broker') return serveBroker(process.argv[3] ?? '2000');
+  if (mode === '--serve-broker') return serveBroker(process.argv[3] ?? '2000', process.argv[4] ?? 'open');
   if (mode === '--serve-echo') return serveEcho();
   if (mode === '--flood-only') {
     console.log(JSON.stringify(await floodPhase(), null, 2));

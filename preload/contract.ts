@@ -170,6 +170,12 @@ export interface BrokerStatus {
   channels: BrokerChannelDto[];
   schemas: SchemaDto[];
   error: string | null;
+  /** How the broker authenticates (docs/security.md); null until known. `open` is shown as a warning. */
+  security: 'curve' | 'allow-list' | 'open' | null;
+  /** The broker's CURVE public key fingerprint (xxxx-xxxx-xxxx-xxxx), to compare by eye; null when open or unknown. */
+  serverKeyFingerprint: string | null;
+  /** The fingerprint of the key this app connects with; null when open or unknown. */
+  clientKeyFingerprint: string | null;
 }
 
 export interface DiscoveryEntryDto {

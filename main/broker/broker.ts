@@ -42,6 +42,7 @@ import {
   type RateLimit,
 } from './rate-limiter.js';
 import { SchemaRegistry } from './schema-registry.js';
+import { BrokerSecurity, type BrokerSecurityOptions } from './security.js';
 import type { Session } from './session.js';
 import { loadStateFile, StateFileWriter } from './state-file.js';
 
@@ -74,7 +75,12 @@ export function receiveHighWaterMark(maxMessageBytes: number): number {
   return Math.max(MIN_RECEIVE_HWM, Math.min(MAX_RECEIVE_HWM, Math.floor(RECEIVE_QUEUE_BYTES / perFrame)));
 }
 
-export interface BrokerOptions {
+/**
+ * Security (docs/security.md): by default CURVE is required, any client key may
+ * connect and channels belong to the key that registered them; `allowFile` admits
+ * only listed keys; `open: true` turns authentication off and must be asked for.
+ */
+export interface BrokerOptions extends BrokerSecurityOptions {
   /** ZeroMQ endpoint to bind; port 0 (or `*`) picks a free port. Default tcp://127.0.0.1:0. */
   endpoint?: string;
   /** Keeps the schema registry across restarts when set. */
@@ -91,7 +97,7 @@ export interface BrokerOptions {
   maxDiscoveryWaiters?: number;
   logger?: Logger;
   /** Called once bound, with the real endpoint (e.g. to publish an endpoint file). */
-  onListening?: (info: { endpoint: string; bootId: string }) => void;
+  onListening?: (info: { endpoint: string; bootId: string; serverKey: string | null }) => void;
 }
 
 export type BrokerChange = 'channels' | 'clients' | 'schemas';
@@ -117,6 +123,8 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   private boundEndpoint = '';
   private readonly router: Router;
   private readonly logger: Logger;
+  /** How clients are authenticated; `security.mode` is what HELLO_OK states. */
+  readonly security: BrokerSecurity;
   private readonly rateLimit: RateLimit;
   private readonly rejectionLimit: RateLimit;
   private readonly muteMs: number;
@@ -159,6 +167,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     this.rejectionLimit = options.rejectionLimit ?? DEFAULT_REJECTION_LIMIT;
     this.muteMs = options.muteMs ?? DEFAULT_MUTE_MS;
     this.waiters = new DiscoveryWaiters(options.maxDiscoveryWaiters ?? 10_000);
+    this.security = new BrokerSecurity(options, this.logger);
     // ZeroMQ itself drops a peer sending a frame far over the limit (abuse) as soon as
     // it reads the frame's size; anything up to OVERSIZE_FACTOR x the limit is read and
     // answered with TOO_LARGE. The receive high-water mark caps what ZeroMQ buffers per
@@ -171,6 +180,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       sendTimeout: 0,
       receiveHighWaterMark: receiveHighWaterMark(this.maxMessageBytes),
       sendHighWaterMark: SEND_HIGH_WATER_MARK,
+      ...this.security.socketOptions(),
     });
     this.channels = new ChannelRegistry(
       (to, type, body) => this.notify(to, type, body),
@@ -194,6 +204,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       livenessTimeoutMs: this.livenessTimeoutMs,
       maxMessageBytes: this.maxMessageBytes,
+      security: this.security,
       endpoint: () => this.boundEndpoint,
       schemasChanged: () => {
         void this.stateWriter?.save();
@@ -217,10 +228,25 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     }
     const requested = this.options.endpoint ?? DEFAULT_BROKER_ENDPOINT;
     try {
+      // The allow-list is loaded and the ZAP handler answers before the first handshake.
+      await this.security.start((allowed) => this.revokeKeys(allowed));
+    } catch (err) {
+      this.router.close();
+      this.security.close();
+      throw new Error(`broker cannot start: ${(err as Error).message}`);
+    }
+    try {
       await this.router.bind(bindable(requested));
     } catch (err) {
       this.router.close();
+      this.security.close();
       throw new Error(`broker cannot bind ${requested}: ${(err as Error).message}`);
+    }
+    if (this.security.keyFileCreated) {
+      this.logger.info('broker key pair created', {
+        path: this.security.keyFileCreated,
+        key: this.security.serverKeyFingerprint,
+      });
     }
     this.boundEndpoint = this.router.lastEndpoint ?? requested;
     this.sweeper = setInterval(() => this.sweep(), Math.max(5, Math.floor(this.heartbeatIntervalMs / 4)));
@@ -230,8 +256,44 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       bootId: this.bootId,
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       stateFile: this.options.stateFile ?? null,
+      security: this.security.mode,
+      serverKey: this.security.serverKeyFingerprint ?? null,
     });
-    this.options.onListening?.({ endpoint: this.boundEndpoint, bootId: this.bootId });
+    if (this.security.mode === 'open') {
+      this.logger.warn(
+        'open broker: no authentication, anyone who reaches the endpoint may register or destroy channels',
+        {
+          endpoint: this.boundEndpoint,
+        },
+      );
+    }
+    this.options.onListening?.({ endpoint: this.boundEndpoint, bootId: this.bootId, serverKey: this.serverKey });
+  }
+
+  /** The broker's CURVE public key (Z85), or null for an open broker. */
+  get serverKey(): string | null {
+    return this.security.keyPair?.publicKey ?? null;
+  }
+
+  /**
+   * The allow-list changed: every session of a key no longer allowed is forgotten
+   * with its registrations (their other sides are told, as on BYE). The connection's
+   * next message gets HELLO_REQUIRED, and HELLO (or a new connection) is refused.
+   */
+  private revokeKeys(allowed: (key: string) => boolean): void {
+    for (const s of [...this.sessions.values()]) {
+      if (!s.client || allowed(s.client.key)) continue;
+      this.channels.dropSession(s);
+      this.channels.releaseOwnership(s.client.key);
+      this.sessions.delete(s.key);
+      this.markChanged('clients');
+      this.logger.warn('client key removed from the allow-list: its session is dropped', {
+        key: s.client.fingerprint,
+        client: s.name,
+        host: s.host,
+        pid: s.pid,
+      });
+    }
   }
 
   /** Same content as a STATUS reply. */
@@ -263,6 +325,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     // the endpoint is free when close() resolves, so a broker can be restarted on it at once.
     await this.router.unbind(this.boundEndpoint).catch(() => undefined);
     this.router.close();
+    this.security.close();
     this.logger.info('broker stopped', { endpoint: this.boundEndpoint, reason });
     this.emit('closed');
   }

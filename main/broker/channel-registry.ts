@@ -2,6 +2,9 @@
 // docs/protocol.md ("Channel states"): pending → active ⇄ stale → (producer gone)
 // pending, active → closing (producer closed it) → removed/pending. Knows nothing
 // about sockets: it tells the broker whom to notify through `Notify`.
+// On an authenticated broker a channel belongs to the client key that registered its
+// producer (or created it), and a consumer registration to the key that made it:
+// no other key may take, end or impersonate them (docs/security.md).
 import type {
   ChannelInfoT,
   ChannelStateT,
@@ -11,7 +14,7 @@ import type {
   NotificationType,
 } from '../protocol/messages.js';
 import { BrokerError } from './broker-error.js';
-import type { Session } from './session.js';
+import type { ClientKey, Session } from './session.js';
 
 export interface ChannelSchemaView {
   id: string;
@@ -59,6 +62,8 @@ export interface Channel {
   consumers: Map<string, ConsumerRegistration>;
   /** Set when the producer closed the channel while consumers remained. */
   closingSince?: number;
+  /** The client key the channel belongs to while it exists (authenticated brokers only). */
+  owner?: ClientKey;
 }
 
 export type Notify = <T extends NotificationType>(to: Session, type: T, body: NotificationBody<T>) => void;
@@ -129,6 +134,23 @@ export function hierarchyMatcher(prefix: string | undefined): (name: string) => 
   return (name) => name === root || name.startsWith(below);
 }
 
+function sameKey(a: ClientKey | undefined, b: ClientKey | undefined): boolean {
+  return a?.key === b?.key;
+}
+
+function keyName(k: ClientKey | undefined): string {
+  return k ? `key ${k.fingerprint}` : 'an unauthenticated connection';
+}
+
+/** CHANNEL_OWNED for a request from a key that is not the channel's. */
+function ownedByAnotherKey(ch: Channel, by: ClientKey | undefined, what: string): BrokerError {
+  return new BrokerError(
+    'CHANNEL_OWNED',
+    `channel ${JSON.stringify(ch.name)} belongs to ${keyName(ch.owner)}; ${keyName(by)} may not ${what} it`,
+    { channel: ch.name, ownerKey: ch.owner?.fingerprint ?? null, key: by?.fingerprint ?? null },
+  );
+}
+
 export class ChannelRegistry {
   readonly channels = new Map<string, Channel>();
 
@@ -181,15 +203,25 @@ export class ChannelRegistry {
     return ch;
   }
 
-  createExplicit(name: string, now: number, description?: string): { channel: Channel; created: boolean } {
+  createExplicit(
+    name: string,
+    route: Session,
+    now: number,
+    description?: string,
+  ): { channel: Channel; created: boolean } {
     const existing = this.channels.get(name);
+    if (existing?.owner && !sameKey(existing.owner, route.client))
+      throw ownedByAnotherKey(existing, route.client, 'change');
     if (existing) {
+      // Like a first producer, an explicit creation claims a channel no key owns yet.
+      if (route.client) existing.owner ??= route.client;
       existing.explicit = true;
       if (description !== undefined) existing.description = description;
       this.changed();
       return { channel: existing, created: false };
     }
     const channel = this.create(name, true, now, description);
+    if (route.client) channel.owner = route.client;
     this.changed();
     return { channel, created: true };
   }
@@ -203,6 +235,9 @@ export class ChannelRegistry {
     let ch = this.channels.get(input.channel);
     const created = !ch;
     const current = ch?.producer;
+    // The key first: another key may not take the channel, nor pose as its producer.
+    if (ch?.owner && !sameKey(ch.owner, route.client))
+      throw ownedByAnotherKey(ch, route.client, 'register a producer on');
     if (current && current.ownerKey !== ownerKey) {
       // Even a stale owner keeps the channel until the liveness timeout removes it:
       // a busy producer that is late with heartbeats must not lose its channel.
@@ -224,6 +259,7 @@ export class ChannelRegistry {
       );
     }
     if (!ch) ch = this.create(input.channel, false, now);
+    if (route.client) ch.owner ??= route.client;
     const reregistered = current !== undefined && current.ownerKey === ownerKey;
     const fingerprintChanged =
       !reregistered || (current?.schema?.fingerprint ?? null) !== (input.schema?.fingerprint ?? null);
@@ -283,8 +319,10 @@ export class ChannelRegistry {
     }
   }
 
-  deregisterProducer(name: string, producerUid: string): void {
+  deregisterProducer(name: string, producerUid: string, route: Session): void {
     const ch = this.require(name);
+    if (ch.owner && !sameKey(ch.owner, route.client))
+      throw ownedByAnotherKey(ch, route.client, 'deregister the producer of');
     const p = ch.producer;
     if (!p)
       throw new BrokerError('NOT_FOUND', `channel ${JSON.stringify(name)} has no producer registered`, {
@@ -356,6 +394,18 @@ export class ChannelRegistry {
   ): { channel: Channel; reregistered: boolean } {
     let ch = this.channels.get(input.channel);
     const existing = ch?.consumers.get(input.consumerId);
+    if (existing && !sameKey(existing.route.client, route.client)) {
+      throw new BrokerError(
+        'CONSUMER_ID_TAKEN',
+        `consumer id ${JSON.stringify(input.consumerId)} on channel ${JSON.stringify(input.channel)} belongs to ${keyName(existing.route.client)}; ${keyName(route.client)} may not register it`,
+        {
+          channel: input.channel,
+          consumerId: input.consumerId,
+          ownerKey: existing.route.client?.fingerprint ?? null,
+          key: route.client?.fingerprint ?? null,
+        },
+      );
+    }
     const sameProcess = existing !== undefined && existing.host === input.host && existing.pid === input.pid;
     if (existing && !sameProcess) {
       throw new BrokerError(
@@ -401,7 +451,7 @@ export class ChannelRegistry {
     return { channel: ch, reregistered: sameProcess };
   }
 
-  deregisterConsumer(name: string, consumerId: string): void {
+  deregisterConsumer(name: string, consumerId: string, route: Session): void {
     const ch = this.require(name);
     const c = ch.consumers.get(consumerId);
     if (!c)
@@ -410,6 +460,18 @@ export class ChannelRegistry {
         `consumer ${JSON.stringify(consumerId)} is not registered on channel ${JSON.stringify(name)}`,
         { channel: name, consumerId },
       );
+    if (!sameKey(c.route.client, route.client)) {
+      throw new BrokerError(
+        'CONSUMER_ID_TAKEN',
+        `consumer ${JSON.stringify(consumerId)} on channel ${JSON.stringify(name)} belongs to ${keyName(c.route.client)}; ${keyName(route.client)} may not deregister it`,
+        {
+          channel: name,
+          consumerId,
+          ownerKey: c.route.client?.fingerprint ?? null,
+          key: route.client?.fingerprint ?? null,
+        },
+      );
+    }
     this.removeConsumer(ch, c, 'deregistered');
   }
 
@@ -443,8 +505,21 @@ export class ChannelRegistry {
    * Each owner gets CHANNEL_CLOSING (the channel is going) and then REGISTRATION_DROPPED
    * (its registration is already gone: nothing to deregister, do not re-register).
    */
-  destroy(name: string): number {
+  destroy(name: string, route: Session): number {
     const ch = this.require(name);
+    if (ch.owner && !sameKey(ch.owner, route.client)) throw ownedByAnotherKey(ch, route.client, 'destroy');
+    // A channel no key owns yet (only consumers wait on it) ends only by a key all of them share.
+    if (!ch.owner) {
+      for (const c of ch.consumers.values()) {
+        if (!sameKey(c.route.client, route.client)) {
+          throw new BrokerError(
+            'CHANNEL_OWNED',
+            `channel ${JSON.stringify(name)} has no owner yet and consumer ${JSON.stringify(c.consumerId)} of ${keyName(c.route.client)} waits on it; ${keyName(route.client)} may not destroy it`,
+            { channel: name, ownerKey: c.route.client?.fingerprint ?? null, key: route.client?.fingerprint ?? null },
+          );
+        }
+      }
+    }
     let notified = 0;
     const message = `channel ${name} was destroyed (CHANNEL_DESTROY); its registrations are removed`;
     const p = ch.producer;
@@ -551,6 +626,17 @@ export class ChannelRegistry {
         this.removeIfUnused(ch);
         this.changed();
       }
+    }
+  }
+
+  /**
+   * A key was removed from the allow-list: the channels it owned that are left (explicit
+   * ones, or ones its producer left with consumers waiting) belong to no key any more,
+   * so that a replacement producer of another key can take them over.
+   */
+  releaseOwnership(key: string): void {
+    for (const ch of this.channels.values()) {
+      if (ch.owner?.key === key && !ch.producer) delete ch.owner;
     }
   }
 

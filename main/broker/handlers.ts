@@ -1,12 +1,20 @@
-// One function per request type of protocol v1. Each gets a validated body and
-// returns the `<TYPE>_OK` body (or a promise of it), or throws BrokerError.
+// One function per request type (protocol 1 and 2). Each gets a validated body and
+// returns the `<TYPE>_OK` body (or a promise of it), or throws BrokerError. Requests
+// that change a channel or registration pass the session, whose key must own it.
 import { hostname } from 'node:os';
-import { PROTOCOL_VERSIONS, type ReplyBody, type RequestBody, type RequestType } from '../protocol/messages.js';
+import {
+  AUTH_PROTOCOL_VERSION,
+  PROTOCOL_VERSIONS,
+  type ReplyBody,
+  type RequestBody,
+  type RequestType,
+} from '../protocol/messages.js';
 import { VERSION } from '../version.js';
 import { BrokerError } from './broker-error.js';
 import type { ChannelRegistry, ChannelSchemaView } from './channel-registry.js';
 import type { DiscoveryWaiters } from './discovery-waiters.js';
 import { SchemaRegistry, type SchemaEntry } from './schema-registry.js';
+import type { BrokerSecurity } from './security.js';
 import { createSession, type Session } from './session.js';
 
 export interface BrokerCounters {
@@ -27,6 +35,7 @@ export interface BrokerCore {
   readonly heartbeatIntervalMs: number;
   readonly livenessTimeoutMs: number;
   readonly maxMessageBytes: number;
+  readonly security: BrokerSecurity;
   endpoint(): string;
   /** A schema was added: persist the registry and tell subscribers. */
   schemasChanged(): void;
@@ -109,6 +118,8 @@ export function createHandlers(core: BrokerCore): Handlers {
       }
       const version = Math.max(...common);
       const existing = ctx.session;
+      // The key is proved before anything else changes; a second HELLO must prove the same one.
+      const client = core.security.authenticate(body, version, ctx.identity, existing?.client);
       if (existing) {
         // HELLO again on the same connection: keep its registrations, refresh identity.
         existing.name = body.client.name;
@@ -116,11 +127,11 @@ export function createHandlers(core: BrokerCore): Handlers {
         existing.pid = body.client.pid;
         existing.protocolVersion = version;
       } else {
-        const s = createSession(ctx.identity, body.client, version, ctx.now);
+        const s = createSession(ctx.identity, body.client, version, ctx.now, client);
         core.sessions.set(s.key, s);
       }
       core.clientsChanged();
-      return {
+      const reply: ReplyBody<'HELLO'> = {
         version,
         bootId: core.bootId,
         brokerTime: ctx.now,
@@ -129,6 +140,9 @@ export function createHandlers(core: BrokerCore): Handlers {
         maxMessageBytes: core.maxMessageBytes,
         broker: { software: BROKER_SOFTWARE, version: VERSION },
       };
+      // Negotiated: a protocol-1 client never sees fields it does not know.
+      if (version >= AUTH_PROTOCOL_VERSION) reply.security = core.security.helloSecurity(client);
+      return reply;
     },
 
     PING(_body, ctx) {
@@ -144,6 +158,7 @@ export function createHandlers(core: BrokerCore): Handlers {
         connectedAt: s.connectedAt,
         lastSeenAt: s.lastSeenAt,
         registrations: s.producers.size + s.consumers.size,
+        ...(s.client ? { keyFingerprint: s.client.fingerprint } : {}),
       }));
       return {
         endpoint: core.endpoint(),
@@ -185,8 +200,8 @@ export function createHandlers(core: BrokerCore): Handlers {
       return { channel: core.channels.info(r.channel), created: r.created, reregistered: r.reregistered };
     },
 
-    PRODUCER_DEREGISTER(body) {
-      core.channels.deregisterProducer(body.channel, body.producerUid);
+    PRODUCER_DEREGISTER(body, ctx) {
+      core.channels.deregisterProducer(body.channel, body.producerUid, session(ctx));
       return { channel: body.channel };
     },
 
@@ -195,8 +210,8 @@ export function createHandlers(core: BrokerCore): Handlers {
       return { channel: core.channels.info(r.channel), reregistered: r.reregistered };
     },
 
-    CONSUMER_DEREGISTER(body) {
-      core.channels.deregisterConsumer(body.channel, body.consumerId);
+    CONSUMER_DEREGISTER(body, ctx) {
+      core.channels.deregisterConsumer(body.channel, body.consumerId, session(ctx));
       return { channel: body.channel };
     },
 
@@ -224,12 +239,12 @@ export function createHandlers(core: BrokerCore): Handlers {
     },
 
     CHANNEL_CREATE(body, ctx) {
-      const r = core.channels.createExplicit(body.channel, ctx.now, body.description);
+      const r = core.channels.createExplicit(body.channel, session(ctx), ctx.now, body.description);
       return { channel: core.channels.info(r.channel), created: r.created };
     },
 
-    CHANNEL_DESTROY(body) {
-      const notified = core.channels.destroy(body.channel);
+    CHANNEL_DESTROY(body, ctx) {
+      const notified = core.channels.destroy(body.channel, session(ctx));
       return { channel: body.channel, notified };
     },
 

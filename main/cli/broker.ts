@@ -6,6 +6,7 @@ import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../broker/l
 import { DEFAULT_BROKER_ENDPOINT } from '../core/options.js';
 import { chooseDiscoveryDir, ensureDiscoveryDir } from '../discovery/directory.js';
 import { publishBrokerEndpoint } from '../discovery/publish.js';
+import { keyFingerprint, readKeyFile } from '../keys/index.js';
 import { VERSION } from '../version.js';
 import { UsageError, type CliCommand } from './command.js';
 import { endpointInUseMessage } from './endpoint-holder.js';
@@ -13,7 +14,7 @@ import { waitForStopSignal, type StopSignal } from '../shared/stop-signal.js';
 
 export interface BrokerCliHooks {
   /** Called once the broker is bound (e.g. the app publishes an endpoint file for discovery). */
-  onListening?: (info: { endpoint: string; bootId: string }) => void | Promise<void>;
+  onListening?: (info: { endpoint: string; bootId: string; serverKey: string | null }) => void | Promise<void>;
   /** Called after the broker stopped (e.g. remove that file). */
   onClosed?: () => void | Promise<void>;
 }
@@ -28,18 +29,35 @@ export interface BrokerCliOptions {
   discoveryDir: string | undefined;
   /** false with --no-discovery: publish no endpoint file. */
   discovery: boolean;
+  /** --open: no CURVE (only when asked for). */
+  open: boolean;
+  /** --allow FILE: only the client keys listed there may connect. */
+  allowFile: string | undefined;
+  /** --key FILE: the broker's key pair; default broker.key in the config directory. */
+  keyFile: string | undefined;
 }
 
 const USAGE = `Usage: hubscope broker [--endpoint tcp://127.0.0.1:5570] [--state-file path]
                        [--log-level ${LOG_LEVELS.join('|')}] [--json] [--heartbeat-ms N]
                        [--discovery-dir DIR | --no-discovery]
+                       [--allow FILE] [--key FILE] [--open]
 
-Runs the MessageHub broker (protocol v1, docs/protocol.md) until SIGINT/SIGTERM.
+Runs the MessageHub broker (protocol 1 and 2, docs/protocol.md) until SIGINT/SIGTERM.
+By default clients must use CURVE (any client key may connect) and a channel belongs
+to the key that registered it (docs/security.md).
 
   --endpoint URL      ZeroMQ endpoint to bind (tcp://host:port or ipc://path).
                       Default ${DEFAULT_BROKER_ENDPOINT}, where the app and \`hubscope demo\`
                       look first; port 0 picks a free port. Bind tcp://0.0.0.0:5570
-                      to serve other machines (the protocol has no authentication).
+                      to serve other machines (with --allow, only listed keys).
+  --allow FILE        Only the client public keys listed in FILE (one per line, \`#\`
+                      comments) may connect; edits take effect within a second, and
+                      a key removed is refused and its sessions dropped.
+  --key FILE          The broker's key pair (\`hubscope keys gen --name broker\`);
+                      default broker.key in ${'$'}XDG_CONFIG_HOME/hubscope or ~/.config/hubscope,
+                      made on first start.
+  --open              No authentication at all: anyone who reaches the endpoint may
+                      register, take over or destroy any channel. Only when asked for.
   --state-file PATH   Keep the schema registry in this file across restarts.
   --log-level LEVEL   debug, info (default), warn or error.
   --json              Log JSON lines instead of text.
@@ -48,8 +66,13 @@ Runs the MessageHub broker (protocol v1, docs/protocol.md) until SIGINT/SIGTERM.
   --discovery-dir DIR Publish this broker's endpoint file (broker.<host>.<pid>.json) here, so
                       clients find it; default as for \`hubscope serve\` ($HUBSCOPE_DISCOVERY_DIR, ...).
   --no-discovery      Publish no endpoint file.
+  --install-service   Do not run: write the systemd user service hubscope-broker that runs
+                      the broker with the other options given (restarted on failure) and
+                      print how to start it; with --now, start it (docs/deploy.md).
 
-Prints the bound endpoint on stdout once listening; logs go to stderr.`;
+Prints the bound endpoint on stdout once listening, then the server key line
+(\`server key <Z85> fingerprint <xxxx-xxxx-xxxx-xxxx> mode <curve|allow-list>\`, or
+\`open broker: no authentication\`); logs go to stderr.`;
 
 function valueOf(args: string[], i: number, flag: string): string {
   const v = args[i + 1];
@@ -66,6 +89,9 @@ export function parseBrokerArgs(args: string[]): BrokerCliOptions {
     heartbeatMs: undefined,
     discoveryDir: undefined,
     discovery: true,
+    open: false,
+    allowFile: undefined,
+    keyFile: undefined,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -115,9 +141,21 @@ export function parseBrokerArgs(args: string[]): BrokerCliOptions {
       case '--no-discovery':
         o.discovery = false;
         break;
+      case '--open':
+        o.open = true;
+        break;
+      case '--allow':
+        o.allowFile = take();
+        break;
+      case '--key':
+        o.keyFile = take();
+        break;
       default:
         throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
+  }
+  if (o.open && (o.allowFile !== undefined || o.keyFile !== undefined)) {
+    throw new UsageError('--open turns CURVE off; it cannot be combined with --allow or --key');
   }
   return o;
 }
@@ -131,6 +169,8 @@ function publishEndpointFile(broker: Broker, option: string | undefined, logger:
       endpoint: broker.endpoint,
       name: 'hubscope broker',
       version: VERSION,
+      security: broker.security.mode,
+      ...(broker.serverKey ? { serverKey: broker.serverKey } : {}),
     });
     logger.info('endpoint file published', { path: handle.path });
     return handle;
@@ -153,8 +193,16 @@ async function runUntilStopped(args: string[], hooks: BrokerCliHooks, stop: Stop
     throw new UsageError('--discovery-dir and --no-discovery contradict each other');
   }
   const endpoint = o.endpoint ?? DEFAULT_BROKER_ENDPOINT;
+  const security = o.open
+    ? { open: true }
+    : {
+        // Without --key the broker takes (or makes, and logs) broker.key in the config directory.
+        ...(o.keyFile !== undefined ? { keyPair: readKeyFile(o.keyFile) } : {}),
+        ...(o.allowFile !== undefined ? { allowFile: o.allowFile } : {}),
+      };
   const broker: Broker = await startBroker({
     endpoint,
+    ...security,
     ...(o.stateFile !== undefined ? { stateFile: o.stateFile } : {}),
     ...(o.heartbeatMs !== undefined ? { heartbeatIntervalMs: o.heartbeatMs } : {}),
     logger,
@@ -163,8 +211,13 @@ async function runUntilStopped(args: string[], hooks: BrokerCliHooks, stop: Stop
     throw new Error(await endpointInUseMessage(endpoint, chooseDiscoveryDir(o.discoveryDir).dir));
   });
   process.stdout.write(broker.endpoint + '\n');
+  process.stdout.write(
+    broker.serverKey
+      ? `server key ${broker.serverKey} fingerprint ${keyFingerprint(broker.serverKey)} mode ${broker.security.mode}\n`
+      : 'open broker: no authentication (--open); anyone who reaches the endpoint may destroy any channel\n',
+  );
   const endpointFile = o.discovery ? publishEndpointFile(broker, o.discoveryDir, logger) : undefined;
-  await hooks.onListening?.({ endpoint: broker.endpoint, bootId: broker.bootId });
+  await hooks.onListening?.({ endpoint: broker.endpoint, bootId: broker.bootId, serverKey: broker.serverKey });
   const signal = await stop.received;
   logger.info('shutting down', { signal });
   await broker.close(`broker stopped by ${signal}`);
@@ -192,6 +245,8 @@ export function createBrokerCommand(hooks: BrokerCliHooks = {}): CliCommand {
     usage: USAGE,
     // As a command it ends by the signal that stopped it, like every other shell.
     async run(args) {
+      // A service that runs the broker, instead of running it here (broker-service.ts).
+      if (args.includes('--install-service')) return (await import('./broker-service.js')).installBrokerService(args);
       const stop = waitForStopSignal();
       const signal = await runUntilStopped(args, hooks, stop).catch((err: unknown) => {
         stop.dispose();

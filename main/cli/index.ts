@@ -37,6 +37,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./inspect.js')).inspectCommand,
   },
   {
+    name: 'keys',
+    summary: 'Make CURVE key pairs and show key fingerprints (MessageHub security)',
+    load: async () => (await import('./keys.js')).keysCommand,
+  },
+  {
     name: 'ls',
     summary: 'List the DataBlocks on this machine',
     load: async () => (await import('./ls.js')).lsCommand,

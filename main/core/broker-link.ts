@@ -22,6 +22,9 @@ export const BROKER_OFF: BrokerStatus = {
   channels: [],
   schemas: [],
   error: null,
+  security: null,
+  serverKeyFingerprint: null,
+  clientKeyFingerprint: null,
 };
 
 /** How often the broker is asked for its state (also on every change it reports). */
@@ -44,6 +47,18 @@ function channelDto(c: ChannelInfoT): BrokerChannelDto {
       ? { name: c.producer.producerName, uid: c.producer.producerUid, pid: c.producer.pid, host: c.producer.host }
       : null,
     consumerCount: c.consumerCount,
+  };
+}
+
+/** What the broker said about security in HELLO_OK (protocol 1 brokers say nothing: open). */
+function securityOf(hub: MessageHub): Pick<BrokerStatus, 'security' | 'serverKeyFingerprint' | 'clientKeyFingerprint'> {
+  const session = hub.session;
+  if (!session) return { security: null, serverKeyFingerprint: null, clientKeyFingerprint: null };
+  const s = session.security;
+  return {
+    security: s?.mode ?? 'open',
+    serverKeyFingerprint: s?.serverKeyFingerprint ?? null,
+    clientKeyFingerprint: s?.clientKeyFingerprint ?? null,
   };
 }
 
@@ -116,7 +131,11 @@ export class BrokerLink {
         return;
       }
     }
-    const hub = MessageHub.forEndpoint(endpoint, { clientName: `hubscope-app ${VERSION}` });
+    // Keys: the embedded broker's (or a remote one's) key from its endpoint file, this user's client key.
+    const hub = MessageHub.forEndpoint(endpoint, {
+      clientName: `hubscope-app ${VERSION}`,
+      ...(this.discoveryDir ? { discoveryDir: this.discoveryDir } : {}),
+    });
     this.hub = hub;
     this.current = { ...this.current, mode, endpoint };
     this.onChange();
@@ -134,13 +153,18 @@ export class BrokerLink {
    * anything else, a free port on the same host is bound.
    */
   private async startEmbedded(endpoint: string): Promise<{ broker: Broker | null }> {
-    const onListening = ({ endpoint: bound }: { endpoint: string }) => {
+    // Like `hubscope broker`: CURVE with this user's broker key (made on first start),
+    // any client key, channels owned by keys. Its key goes into the endpoint file, which
+    // is how this user's producers and other apps find it without copying keys.
+    const onListening = ({ endpoint: bound, serverKey }: { endpoint: string; serverKey: string | null }) => {
       if (!this.discoveryDir) return;
       try {
         this.endpointFile = publishBrokerEndpoint(this.discoveryDir, {
           endpoint: bound,
           name: 'hubscope-embedded',
           version: VERSION,
+          security: serverKey ? 'curve' : 'open',
+          ...(serverKey ? { serverKey } : {}),
         });
       } catch {
         // The discovery view reports an unusable directory; the broker works without the file.
@@ -195,6 +219,7 @@ export class BrokerLink {
         channels: channels.map(channelDto),
         schemas: schemas.map((s) => ({ id: s.id, version: s.version, fingerprint: s.fingerprint })),
         error: null,
+        ...securityOf(hub),
       };
     } catch (err) {
       this.channelInfos = undefined;

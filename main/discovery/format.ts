@@ -101,6 +101,18 @@ export const BrokerEndpointSchema = Type.Object(
     instance: Type.Optional(Text('Random id of the writer.', 64)),
     name: Type.Optional(Text('Broker (hub) name.')),
     version: Type.Optional(Text('Broker software version.', 64)),
+    serverKey: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-zA-Z.\\-:+=^!/*?&<>()\\[\\]{}@%$#]{40}$',
+        description:
+          "The broker's CURVE public key (Z85, 40 characters); absent for an open broker. Clients connect with it (docs/security.md).",
+      }),
+    ),
+    security: Type.Optional(
+      Type.Union([Type.Literal('curve'), Type.Literal('allow-list'), Type.Literal('open')], {
+        description: 'How the broker authenticates clients (docs/security.md).',
+      }),
+    ),
     startedAt: DateTime('When the broker started.'),
     updatedAt: DateTime('Last heartbeat.'),
     heartbeatIntervalMs: Type.Integer({ minimum: 0, maximum: 86_400_000 }),

@@ -25,7 +25,7 @@ export type DescriptorInput = Omit<
 > & { createdAt?: string };
 
 export type BrokerEndpointInput = Pick<BrokerEndpoint, 'endpoint'> &
-  Partial<Pick<BrokerEndpoint, 'name' | 'version' | 'startedAt'>>;
+  Partial<Pick<BrokerEndpoint, 'name' | 'version' | 'startedAt' | 'serverKey' | 'security'>>;
 
 export interface PublishOptions extends HeartbeatFileOptions {
   heartbeatIntervalMs?: number;

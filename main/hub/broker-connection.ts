@@ -1,11 +1,14 @@
 // The DEALER connection to one broker: connect and HELLO, teardown, reconnection
 // with backoff, heartbeats, and reading what the broker sends. Without a broker
 // every request fails fast with UNAVAILABLE instead of queueing.
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Dealer } from 'zeromq';
+import { helloProof, keyFingerprint } from '../keys/key-pair.js';
 import { decodeFrames } from '../protocol/frames.js';
-import { PROTOCOL_VERSIONS, type ReplyBody, type RequestType } from '../protocol/messages.js';
+import { PROTOCOL_VERSIONS, type ReplyBody, type RequestBody, type RequestType } from '../protocol/messages.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { resolveSecurity, type HubSecurity, type ResolvedSecurity } from './client-security.js';
 import type { ConnectionGeneration } from './connection-generation.js';
 import { Heartbeat, type HeartbeatContent } from './heartbeat.js';
 import { HubError, unavailable } from './hub-error.js';
@@ -20,6 +23,9 @@ export interface ConnectionSettings {
   clientName: string;
   connectTimeoutMs: number;
   backoff: BackoffOptions;
+  /** Keys, or open; undefined: found by resolveSecurity (client-security.ts). */
+  security: HubSecurity | undefined;
+  discoveryDir: string | undefined;
 }
 
 /** What the connection needs from the rest of the hub. */
@@ -124,6 +130,21 @@ export class BrokerConnection {
   private async openConnection(): Promise<void> {
     const { endpoint, connectTimeoutMs } = this.settings;
     this.setState(this.everConnected ? 'reconnecting' : 'connecting');
+    let security: ResolvedSecurity;
+    try {
+      security = await resolveSecurity(endpoint, this.settings.security, this.settings.discoveryDir);
+    } catch (err) {
+      // No usable keys (unreadable key file, zeromq without CURVE): nothing to connect with.
+      if (this.connState !== 'closed') {
+        if (this.everConnected) this.scheduleReconnect();
+        else this.setState('disconnected');
+      }
+      throw new HubError('SECURITY_MISMATCH', `MessageHub keys for ${endpoint}: ${(err as Error).message}`, {
+        endpoint,
+      });
+    }
+    // With CURVE the routing id is chosen here, because HELLO's key proof covers it.
+    const routingId = security.curve ? `hs-${randomBytes(12).toString('hex')}` : undefined;
     // ZeroMQ's own reconnection is off: this class reconnects with a fresh socket (and
     // thus a fresh identity) so that the broker always sees HELLO first.
     // HELLO may be sent before the ZMTP handshake completes, so it may wait up to the
@@ -134,21 +155,31 @@ export class BrokerConnection {
       sendTimeout: connectTimeoutMs,
       linger: 0,
       sendHighWaterMark: 10_000,
+      ...(security.curve
+        ? {
+            curveServerKey: security.serverKey,
+            curvePublicKey: security.clientKeys.publicKey,
+            curveSecretKey: security.clientKeys.secretKey,
+            routingId,
+          }
+        : {}),
     });
     this.socket = socket;
     const link = this.linkTo(socket);
     try {
-      await this.connectSocket(socket, link);
+      await this.connectSocket(socket, link, security);
       const previousBoot = this.hello?.bootId;
-      const hello = (await this.send(
-        socket,
-        'HELLO',
-        {
-          versions: [...PROTOCOL_VERSIONS],
-          client: { name: this.settings.clientName, host: hostname(), pid: process.pid },
-        },
-        connectTimeoutMs,
-      )) as ReplyBody<'HELLO'>;
+      const helloBody: RequestBody<'HELLO'> = {
+        versions: [...PROTOCOL_VERSIONS],
+        client: { name: this.settings.clientName, host: hostname(), pid: process.pid },
+      };
+      if (security.curve) {
+        helloBody.auth = {
+          publicKey: security.clientKeys.publicKey,
+          proof: helloProof(security.clientKeys.secretKey, security.serverKey, Buffer.from(routingId!)),
+        };
+      }
+      const hello = (await this.send(socket, 'HELLO', helloBody, connectTimeoutMs)) as ReplyBody<'HELLO'>;
       if (this.socket !== socket || this.connState === 'closed')
         throw new HubError('CLOSED', `MessageHub for ${endpoint} was closed`);
       socket.sendTimeout = 0;
@@ -172,26 +203,77 @@ export class BrokerConnection {
     }
   }
 
-  /** Connects the DEALER; rejects fast when nothing listens (the 'close' monitor event). */
-  private connectSocket(socket: Dealer, link: ConnectionGeneration): Promise<void> {
+  /**
+   * Connects the DEALER and waits for the ZMTP handshake. The socket monitor tells
+   * the failures apart, so none of them is a timeout: nothing listening ('close'), a
+   * refused client key (ZAP said no: 'handshake:error:auth'), CURVE on one side only
+   * ('handshake:error:protocol'), and a server key the broker has no secret for (it
+   * cannot open our HELLO and hangs up: 'handshake:error:other' or a disconnect).
+   */
+  private connectSocket(socket: Dealer, link: ConnectionGeneration, security: ResolvedSecurity): Promise<void> {
     const { endpoint, connectTimeoutMs } = this.settings;
     return new Promise((resolve, reject) => {
       const events = socket.events;
+      let connected = false;
       const done = (err?: Error) => {
         clearTimeout(timer);
         events.off('connect', onConnect);
+        events.off('handshake', onHandshake);
         events.off('close', onClose);
+        events.off('handshake:error:auth', onAuthError);
+        events.off('handshake:error:protocol', onProtocolError);
+        events.off('handshake:error:other', onOtherError);
+        events.off('disconnect', onEarlyDisconnect);
         if (err) reject(err);
         else resolve();
       };
-      const onConnect = () => done();
+      const serverFp = security.curve ? keyFingerprint(security.serverKey) : '';
+      const onConnect = () => {
+        connected = true;
+      };
+      const onHandshake = () => done();
       const onClose = () => done(unavailable(endpoint, 'nothing accepts connections there'));
+      const onAuthError = () =>
+        done(
+          new HubError(
+            'KEY_REFUSED',
+            `the MessageHub broker at ${endpoint} refused this client's key ${security.curve ? keyFingerprint(security.clientKeys.publicKey) : ''} (not in its allow-list)`,
+            { endpoint },
+          ),
+        );
+      const onProtocolError = () =>
+        done(
+          new HubError(
+            'SECURITY_MISMATCH',
+            security.curve
+              ? `the MessageHub broker at ${endpoint} does not use CURVE (an open broker?) but this client connected with server key ${serverFp} (from ${security.source}); connect with { open: true } to use an open broker`
+              : `the MessageHub broker at ${endpoint} requires CURVE authentication and this client has no key for it (${security.source}); give its public key (serverKey), e.g. from \`hubscope broker\`'s output`,
+            { endpoint },
+          ),
+        );
+      const keyMismatch = () =>
+        new HubError(
+          'SERVER_KEY_MISMATCH',
+          `the CURVE handshake with ${endpoint} failed: the broker there does not hold the secret of server key ${serverFp} (from ${security.source}); another broker answers, or its key changed`,
+          { endpoint, serverKey: serverFp },
+        );
+      const onOtherError = () =>
+        done(security.curve ? keyMismatch() : unavailable(endpoint, 'the ZMTP handshake failed'));
+      const onEarlyDisconnect = () => {
+        if (!connected) return;
+        done(security.curve ? keyMismatch() : unavailable(endpoint, 'the connection closed during the handshake'));
+      };
       const timer = setTimeout(
         () => done(unavailable(endpoint, `no connection within ${connectTimeoutMs} ms`)),
         connectTimeoutMs,
       );
       events.on('connect', onConnect);
+      events.on('handshake', onHandshake);
       events.on('close', onClose);
+      events.on('handshake:error:auth', onAuthError);
+      events.on('handshake:error:protocol', onProtocolError);
+      events.on('handshake:error:other', onOtherError);
+      events.on('disconnect', onEarlyDisconnect);
       events.on('disconnect', () => link.lost('the broker closed the connection'));
       try {
         socket.connect(endpoint);

@@ -3,6 +3,7 @@
 import type { EventEmitter } from 'node:events';
 import type { ChannelStateT, DataBlockConfigT, NotificationType, SchemaDocumentT } from '../protocol/messages.js';
 import type { BackoffOptions } from './backoff.js';
+import type { HubSecurity } from './client-security.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'closed';
 
@@ -16,6 +17,15 @@ export interface MessageHubOptions {
   /** How long one connection attempt (connect + HELLO) may take. Default 2000 ms. */
   connectTimeoutMs?: number;
   reconnect?: Partial<BackoffOptions>;
+  /**
+   * CURVE keys: `{ serverKey }` (the broker's public key, Z85; optionally `clientKeys`,
+   * default this user's client key pair, made on first use), or `{ open: true }` for
+   * an open broker. Default: the broker's key from its endpoint file in the discovery
+   * directory (or this user's own broker key on this machine); open when none is found.
+   */
+  security?: HubSecurity;
+  /** Where to look for the broker's endpoint file (its key); default: the default discovery directory. */
+  discoveryDir?: string;
 }
 
 export interface ProducerRegistrationInput {

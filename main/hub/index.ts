@@ -10,3 +10,4 @@ export {
 export { ProducerHandle, ConsumerHandle, type DroppedEvent } from './registrations.js';
 export { HubError, isHubError } from './hub-error.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+export type { HubSecurity } from './client-security.js';

@@ -2,7 +2,10 @@
 // MessageHub.forEndpoint), lazy connect, many outstanding requests matched by
 // correlation id, per-request timeouts, heartbeats, reconnection with backoff and
 // automatic re-registration when the broker restarts (new boot id).
-// Without a broker every call fails fast with HubError('UNAVAILABLE').
+// Without a broker every call fails fast with HubError('UNAVAILABLE'). On an
+// authenticated broker it connects with CURVE keys (client-security.ts, docs/security.md);
+// a wrong server key, a refused client key and a security mismatch fail fast too, each
+// with its own code.
 //
 // This class is the facade: the connection lives in broker-connection.ts, what this
 // process registered in handle-registry.ts, and re-registration in reregistration.ts.
@@ -81,6 +84,8 @@ export class MessageHub extends EventEmitter<HubEventMap> implements HandleOwner
         clientName: options.clientName ?? 'hubscope',
         connectTimeoutMs: options.connectTimeoutMs ?? 2000,
         backoff: { ...DEFAULT_BACKOFF, ...options.reconnect },
+        security: options.security,
+        discoveryDir: options.discoveryDir,
       },
       {
         events: this,

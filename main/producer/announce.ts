@@ -8,7 +8,7 @@ import { descriptorInputForDataBlock, dataBlockConfigOf } from '../discovery/dat
 import { ensureDiscoveryDir } from '../discovery/directory.js';
 import { publishDescriptor, type DescriptorHandle } from '../discovery/publish.js';
 import { isBrokerUnreachable } from '../discovery/resolve.js';
-import { MessageHub, type ProducerHandle } from '../hub/index.js';
+import { MessageHub, type HubSecurity, type ProducerHandle } from '../hub/index.js';
 
 export interface AnnouncedProducer {
   channel: string;
@@ -23,6 +23,8 @@ export interface AnnounceOptions {
   discoveryDir: string | null;
   /** Broker to register with; null: none. */
   brokerEndpoint: string | null;
+  /** Keys for the broker; default: found as MessageHub does (endpoint file, own broker key). */
+  security?: HubSecurity;
   /** Told what happened, in words (registered, unreachable, retrying). */
   onNote?: (note: string) => void;
 }
@@ -66,7 +68,12 @@ export async function announceProducers(
   }
 
   const hub = options.brokerEndpoint
-    ? MessageHub.forEndpoint(options.brokerEndpoint, { connectTimeoutMs: 1000 })
+    ? MessageHub.forEndpoint(options.brokerEndpoint, {
+        connectTimeoutMs: 1000,
+        // The broker's key comes from its endpoint file there (docs/security.md).
+        ...(options.discoveryDir ? { discoveryDir: options.discoveryDir } : {}),
+        ...(options.security ? { security: options.security } : {}),
+      })
     : null;
   const registered: ProducerHandle[] = [];
   let retry: NodeJS.Timeout | undefined;

@@ -31,6 +31,7 @@ export async function createProducer(shmName: string, options: ProducerOptions =
         producerName: options.producerName ?? 'hubscope producer',
         discoveryDir: options.discoveryDir ?? null,
         brokerEndpoint: options.brokerEndpoint ?? null,
+        ...(options.security ? { security: options.security } : {}),
         ...(options.onNote ? { onNote: options.onNote } : {}),
       },
     );

@@ -1,4 +1,4 @@
-// The closed list of error codes of MessageHub protocol v1.
+// The closed list of error codes of the MessageHub protocol (AUTH_FAILED since version 2).
 // BROKER_ERROR_CODES travel in ERROR replies; CLIENT_ERROR_CODES are raised by the
 // client library itself (no broker involved). Each code carries the meaning and the
 // action a client should take, so docs/protocol.md and the ERROR body say the same thing.
@@ -18,7 +18,7 @@ export const BROKER_ERROR_CODES = {
   },
   UNSUPPORTED_VERSION: {
     meaning:
-      'None of the protocol versions offered in HELLO is spoken by this broker, or the frame tag is "HS" followed by a number other than 1 (another framing version, e.g. HS2).',
+      'None of the protocol versions offered in HELLO is spoken by this broker (a CURVE broker speaks only 2 and later), or the frame tag is "HS" followed by a number other than 1 (another framing version, e.g. HS2).',
     action: 'Upgrade the client or the broker; details.supported lists the versions the broker speaks.',
   },
   HELLO_REQUIRED: {
@@ -66,13 +66,20 @@ export const BROKER_ERROR_CODES = {
   },
   CHANNEL_OWNED: {
     meaning:
-      'Another producer identity (producerUid + host + pid) owns the channel, even while it is stale (one producer per channel); or PRODUCER_DEREGISTER named another producerUid.',
+      'Another producer identity (producerUid + host + pid) owns the channel, even while it is stale (one producer per channel); or PRODUCER_DEREGISTER named another producerUid; or, on an authenticated broker, the channel belongs to another client key (registering, deregistering or destroying it is refused).',
     action:
-      'Use another channel name, or wait until the owner deregisters or is removed after the liveness timeout; details.owner names it.',
+      "Use another channel name, or wait until the owner deregisters or is removed after the liveness timeout; details.owner names it (details.ownerKey is the owning key's fingerprint on an authenticated broker).",
   },
   CONSUMER_ID_TAKEN: {
-    meaning: 'Another live process already registered this consumer id on the channel.',
-    action: 'Pick a unique consumer id (for example include host and pid).',
+    meaning:
+      'Another live process, or on an authenticated broker another client key, already registered this consumer id on the channel (CONSUMER_REGISTER), or owns the registration named by CONSUMER_DEREGISTER.',
+    action: 'Pick a unique consumer id (for example include host and pid); details.ownerKey names the owning key.',
+  },
+  AUTH_FAILED: {
+    meaning:
+      'Protocol 2: the broker requires CURVE authentication and HELLO did not prove the client key (auth missing, proof wrong), named another key than the one this connection is bound to, or named a key the allow-list does not hold (or no longer holds).',
+    action:
+      "Connect with your own key pair and the broker's public key and send HELLO with auth (docs/security.md); ask the broker's operator to add your public key to the allow-list. Do not retry unchanged.",
   },
   SHUTTING_DOWN: {
     meaning: 'The broker is shutting down and accepts no new requests.',
@@ -98,6 +105,22 @@ export const CLIENT_ERROR_CODES = {
   CLOSED: {
     meaning: 'The MessageHub client (or the registration handle) was closed by this process.',
     action: 'Do not use it again; open a new one.',
+  },
+  SERVER_KEY_MISMATCH: {
+    meaning:
+      'The CURVE handshake failed because the broker does not hold the secret key of the server key this client was given (another broker answers there, or its key changed).',
+    action:
+      "Get the broker's current public key (its endpoint file, `hubscope broker` start-up output, the Broker view) and compare fingerprints before trusting it.",
+  },
+  KEY_REFUSED: {
+    meaning: "The broker refused this client's key (its allow-list does not hold it, or it was removed).",
+    action: "Ask the broker's operator to add your public key (`hubscope keys show`) to its allow-list.",
+  },
+  SECURITY_MISMATCH: {
+    meaning:
+      'Client and broker disagree on security: the broker requires CURVE and the client connected without keys, or the client uses CURVE and the broker is open (--open).',
+    action:
+      "Give the client the broker's public key (or let it find the endpoint file), or connect to an open broker with { open: true }.",
   },
   PROTOCOL_ERROR: {
     meaning: 'The broker sent a reply this client does not understand (malformed frames or body).',

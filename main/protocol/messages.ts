@@ -1,8 +1,9 @@
-// MessageHub protocol v1: every message body, defined once with TypeBox.
+// MessageHub protocol (versions 1 and 2): every message body, defined once with TypeBox.
 // The TypeScript types (Static<>), the runtime validators (validators.ts) and the
 // JSON Schema files in docs/protocol/ (json-schemas.ts) all come from these values.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { BROKER_ERROR_CODE_LIST } from './error-codes.js';
+import { Z85_KEY_PATTERN } from '../keys/z85.js';
 import {
   CHANNEL_NAME_MAX,
   CHANNEL_NAME_PATTERN,
@@ -12,7 +13,10 @@ import {
 } from './names.js';
 
 /** Protocol versions this code speaks (HELLO negotiation picks the highest common one). */
-export const PROTOCOL_VERSIONS: readonly number[] = [1];
+export const PROTOCOL_VERSIONS: readonly number[] = [1, 2];
+
+/** The first protocol version with HELLO.auth and HELLO_OK.security (CURVE authentication). */
+export const AUTH_PROTOCOL_VERSION = 2;
 
 /** Where the DataBlock format is specified, relative to docs/ (descriptions link here, never outside the repository). */
 export const DATABLOCK_FORMAT_DOC = 'datablock-format.md';
@@ -33,6 +37,26 @@ const Host = Text(255, 'Host name of the process.');
 const Pid = Type.Integer({ minimum: 0, maximum: 0x7fffffff, description: 'Process id (0 when unknown).' });
 const EpochMs = Type.Number({ description: 'Wall-clock time, milliseconds since 1970-01-01 UTC.' });
 const Count = Type.Integer({ minimum: 0 });
+const CurveKey = Type.String({ pattern: Z85_KEY_PATTERN, description: 'CURVE public key, 40 Z85 characters.' });
+const KeyFingerprint = Type.String({
+  pattern: '^[0-9a-f]{4}(-[0-9a-f]{4}){3}$',
+  description: 'Short key fingerprint: first 64 bits of SHA-256 of the raw key, hex in groups of four.',
+});
+
+export const SecurityMode = Type.Union([Type.Literal('curve'), Type.Literal('allow-list'), Type.Literal('open')], {
+  description:
+    'curve: CURVE required, any key may connect, channels belong to keys; allow-list: CURVE and only listed keys; open: no authentication (anyone who reaches the endpoint may do anything).',
+});
+
+const Security = Type.Object(
+  {
+    mode: SecurityMode,
+    serverKey: Type.Optional(CurveKey),
+    serverKeyFingerprint: Type.Optional(KeyFingerprint),
+    clientKeyFingerprint: Type.Optional(KeyFingerprint),
+  },
+  { description: 'Protocol 2: how this broker authenticates, and the key this session is bound to.' },
+);
 
 export const ChannelState = Type.Union(
   [Type.Literal('pending'), Type.Literal('active'), Type.Literal('stale'), Type.Literal('closing')],
@@ -179,6 +203,10 @@ const ClientInfo = Type.Object({
   connectedAt: EpochMs,
   lastSeenAt: EpochMs,
   registrations: Count,
+  keyFingerprint: Type.Optional({
+    ...KeyFingerprint,
+    description: 'The client key the session is bound to (authenticated brokers).',
+  }),
 });
 
 const Empty = Type.Object({});
@@ -196,6 +224,22 @@ export const REQUESTS = {
         host: Host,
         pid: Pid,
       }),
+      auth: Type.Optional(
+        Type.Object(
+          {
+            publicKey: CurveKey,
+            proof: Type.String({
+              pattern: '^[0-9a-f]{64}$',
+              description:
+                'HMAC-SHA256, keyed with the Curve25519 shared secret of the client key and the broker key, of "hubscope-hello/2\\n" + this connection\'s routing id (docs/security.md).',
+            }),
+          },
+          {
+            description:
+              'Protocol 2, required by a CURVE broker: the client key this session is bound to, and proof of holding its secret.',
+          },
+        ),
+      ),
     }),
     reply: Type.Object({
       version: Type.Integer({ description: 'The protocol version chosen by the broker.' }),
@@ -208,6 +252,7 @@ export const REQUESTS = {
       }),
       maxMessageBytes: Type.Integer({ minimum: 1 }),
       broker: Type.Object({ software: Type.String(), version: Type.String() }),
+      security: Type.Optional(Security),
     }),
   },
   PING: {
@@ -475,6 +520,7 @@ export type ConsumerInfoT = Static<typeof ConsumerInfo>;
 export type ChannelStateT = Static<typeof ChannelState>;
 export type DataBlockConfigT = Static<typeof DataBlockConfig>;
 export type SchemaDocumentT = Static<typeof SchemaDocument>;
+export type SecurityModeT = Static<typeof SecurityMode>;
 
 export const REQUEST_TYPES = Object.keys(REQUESTS) as RequestType[];
 export const NOTIFICATION_TYPES = Object.keys(NOTIFICATIONS) as NotificationType[];

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { collectLeftovers, takeSnapshot, type RunPlaces } from './leftovers.js';
 import { RUN_DIR_ENV, RUN_ENV } from './run-marker.js';
 
-const OVERRIDDEN = ['HOME', 'XDG_RUNTIME_DIR', 'HUBSCOPE_DISCOVERY_DIR', 'HUBSCOPE_BROKER', RUN_ENV, RUN_DIR_ENV];
+const OVERRIDDEN = [
+  'HOME',
+  'XDG_RUNTIME_DIR',
+  'XDG_CONFIG_HOME',
+  'HUBSCOPE_DISCOVERY_DIR',
+  'HUBSCOPE_BROKER',
+  RUN_ENV,
+  RUN_DIR_ENV,
+];
 
 /** Where the user's own discovery files are, as main/discovery/directory.ts chooses them. */
 function userDiscoveryDirs(env: NodeJS.ProcessEnv): string[] {
@@ -34,6 +42,7 @@ export default function setup(): () => Promise<void> {
   process.env.XDG_RUNTIME_DIR = xdg;
   process.env.HUBSCOPE_DISCOVERY_DIR = discovery;
   delete process.env.HUBSCOPE_BROKER; // never the user's broker
+  delete process.env.XDG_CONFIG_HOME; // CURVE keys go to the temporary HOME's .config, never the user's
   process.env[RUN_ENV] = id;
   process.env[RUN_DIR_ENV] = runDir;
 

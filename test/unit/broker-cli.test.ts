@@ -26,8 +26,17 @@ describe('hubscope broker options', () => {
       heartbeatMs: 250,
       discoveryDir: '/tmp/d',
       discovery: true,
+      open: false,
+      allowFile: undefined,
+      keyFile: undefined,
     });
     expect(parseBrokerArgs(['--no-discovery']).discovery).toBe(false);
+    expect(parseBrokerArgs(['--open']).open).toBe(true);
+    expect(parseBrokerArgs(['--allow=/tmp/allowed', '--key', '/tmp/b.key'])).toMatchObject({
+      allowFile: '/tmp/allowed',
+      keyFile: '/tmp/b.key',
+      open: false,
+    });
     expect(parseBrokerArgs([])).toEqual({
       endpoint: undefined,
       stateFile: undefined,
@@ -36,6 +45,9 @@ describe('hubscope broker options', () => {
       heartbeatMs: undefined,
       discoveryDir: undefined,
       discovery: true,
+      open: false,
+      allowFile: undefined,
+      keyFile: undefined,
     });
   });
 
@@ -46,6 +58,8 @@ describe('hubscope broker options', () => {
       [['--heartbeat-ms', '5'], /--heartbeat-ms "5"/],
       [['--state-file'], /--state-file needs a value/],
       [['--frobnicate'], /unknown option "--frobnicate"/],
+      [['--open', '--allow', '/tmp/a'], /--open turns CURVE off/],
+      [['--allow'], /--allow needs a value/],
     ];
     for (const [args, re] of cases) {
       expect(() => parseBrokerArgs(args)).toThrow(UsageError);
@@ -62,6 +76,9 @@ describe('hubscope broker options', () => {
       '--heartbeat-ms',
       '--discovery-dir',
       '--no-discovery',
+      '--allow',
+      '--key',
+      '--open',
     ])
       expect(brokerCommand.usage).toContain(flag);
     expect(brokerCommand.name).toBe('broker');

@@ -19,6 +19,8 @@ async function runBrokerChild(heartbeatIntervalMs: number): Promise<void> {
   const broker = await startBroker({
     endpoint: 'tcp://127.0.0.1:0',
     heartbeatIntervalMs,
+    // Raw frames from processes without keys: flood control is the same in every mode.
+    open: true,
     logger: createLogger({ level: 'info', json: true, write: (line) => process.stdout.write(line + '\n') }),
   });
   print({ event: 'listening', endpoint: broker.endpoint, pid: process.pid });

@@ -37,7 +37,7 @@ function rssMb(pid: number): number {
 
 describe('broker against a connection that keeps sending garbage', () => {
   it('answers malformed messages until the budget is used, then says so once and ignores that connection', async () => {
-    const broker = await startBroker({ rejectionLimit: { perSecond: 1, burst: 20 }, muteMs: 60_000 });
+    const broker = await startBroker({ rejectionLimit: { perSecond: 1, burst: 20 }, muteMs: 60_000, open: true });
     const garbage = new RawClient(broker.endpoint);
     const polite = new RawClient(broker.endpoint);
     try {
@@ -83,7 +83,12 @@ describe('broker under a flood of malformed and oversized messages', () => {
     const endpoint = String(listening.endpoint);
     const brokerPid = Number(listening.pid);
 
-    const hub = new MessageHub({ endpoint, clientName: 'well-behaved', requestTimeoutMs: 10_000 });
+    const hub = new MessageHub({
+      endpoint,
+      clientName: 'well-behaved',
+      requestTimeoutMs: 10_000,
+      security: { open: true },
+    });
     const trouble: string[] = [];
     hub.on('disconnected', (e) => trouble.push(`disconnected: ${JSON.stringify(e)}`));
     hub.on('broker-restarted', () => trouble.push('broker restarted'));

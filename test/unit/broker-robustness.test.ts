@@ -22,7 +22,7 @@ describe('broker against bad input', () => {
   };
 
   beforeAll(async () => {
-    broker = await startBroker({ heartbeatIntervalMs: 200, maxMessageBytes: MAX_BYTES });
+    broker = await startBroker({ heartbeatIntervalMs: 200, maxMessageBytes: MAX_BYTES, open: true });
   });
   afterAll(async () => {
     raws.forEach((r) => r.close());
@@ -31,15 +31,15 @@ describe('broker against bad input', () => {
 
   it('refuses protocol versions it does not speak, naming the supported ones', async () => {
     const r = raw();
-    const reply = await r.request('HELLO', helloBody('old-client', [2, 3]));
+    const reply = await r.request('HELLO', helloBody('old-client', [3, 4]));
     expect(reply.type).toBe('ERROR');
-    expect(reply.body).toMatchObject({ code: 'UNSUPPORTED_VERSION', details: { supported: [1], offered: [2, 3] } });
+    expect(reply.body).toMatchObject({ code: 'UNSUPPORTED_VERSION', details: { supported: [1, 2], offered: [3, 4] } });
     expect(String(reply.body.action)).toMatch(/upgrade/i);
     await r.sendFrames(['HS9', 'HELLO', 'x1', JSON.stringify(helloBody())]);
     expect((await r.next((m) => m.correlationId === 'x1')).body.code).toBe('UNSUPPORTED_VERSION');
     const ok = await r.request('HELLO', helloBody('new-client', [1, 2]));
     expect(ok.type).toBe('HELLO_OK');
-    expect(ok.body.version).toBe(1);
+    expect(ok.body.version).toBe(2);
   });
 
   it('answers each kind of malformed message with a specific ERROR', async () => {
@@ -88,9 +88,9 @@ describe('broker against bad input', () => {
   });
 
   it('limits a flooding connection with RATE_LIMITED while serving others', async () => {
-    const limited = await startBroker({ rateLimit: { perSecond: 50, burst: 50 } });
+    const limited = await startBroker({ rateLimit: { perSecond: 50, burst: 50 }, open: true });
     const flooder = new RawClient(limited.endpoint);
-    const polite = new MessageHub({ endpoint: limited.endpoint });
+    const polite = new MessageHub({ endpoint: limited.endpoint, security: { open: true } });
     try {
       await flooder.request('HELLO', helloBody('flooder'));
       for (let i = 0; i < 400; i++) await flooder.sendFrames(['HS1', 'PING', `f${i}`, '{}']);
@@ -108,8 +108,16 @@ describe('broker against bad input', () => {
   });
 
   it('keeps every registration and keeps answering through 10,000+ random and malformed frames', async () => {
-    const producerHub = new MessageHub({ endpoint: broker.endpoint, clientName: 'victim-producer' });
-    const consumerHub = new MessageHub({ endpoint: broker.endpoint, clientName: 'victim-consumer' });
+    const producerHub = new MessageHub({
+      endpoint: broker.endpoint,
+      clientName: 'victim-producer',
+      security: { open: true },
+    });
+    const consumerHub = new MessageHub({
+      endpoint: broker.endpoint,
+      clientName: 'victim-consumer',
+      security: { open: true },
+    });
     const channel = uniqueName('lab.victim');
     try {
       const producer = await producerHub.registerProducer(

@@ -74,7 +74,7 @@ describe('MessageHub client', () => {
     const fake = new Router({ linger: 0 });
     await fake.bind('tcp://127.0.0.1:*');
     cleanups.push(() => fake.close());
-    const hub = new MessageHub({ endpoint: fake.lastEndpoint!, requestTimeoutMs: 300 });
+    const hub = new MessageHub({ endpoint: fake.lastEndpoint!, requestTimeoutMs: 300, security: { open: true } });
     cleanups.push(() => hub.close());
     const warnings: string[] = [];
     hub.on('warning', (w) => warnings.push(w));

@@ -1,5 +1,6 @@
 // Protocol v1 as a client author reads it: a real broker over tcp loopback, spoken to
-// with raw frames only (no MessageHub), checking what docs/protocol.md and
+// with raw frames only (no MessageHub), in the broker's default mode (CURVE, HELLO with
+// the key proof of protocol 2, docs/security.md), checking what docs/protocol.md and
 // docs/protocol/*.json promise. Each describe block is one point where the broker and
 // the docs once disagreed (issue 9); the rules newly documented are checked here too.
 import { randomUUID } from 'node:crypto';
@@ -10,7 +11,7 @@ import { startBroker, type Broker } from '../../main/broker/broker.js';
 import { packageRoot } from '../../main/paths.js';
 import { SMALL_RING, SPEC_SLOT, SPEC_SLOT_FINGERPRINT } from '../support/spec-fixtures.js';
 import { uniqueName } from './hub-fixtures/helpers.js';
-import { helloBody, RawClient, type RawReply } from './hub-fixtures/raw-client.js';
+import { RawClient, type RawReply } from './hub-fixtures/raw-client.js';
 
 /** Long enough that nothing in the main suite times out while a test runs. */
 const SLOW_HEARTBEAT_MS = 5000;
@@ -71,9 +72,9 @@ describe('protocol v1 conformance (raw frames, real broker over tcp)', () => {
   const raws: RawClient[] = [];
 
   async function client(name = 'conformance'): Promise<RawClient> {
-    const r = new RawClient(broker.endpoint);
+    const r = RawClient.forBroker(broker.endpoint, broker.serverKey);
     raws.push(r);
-    expectOk(await r.request('HELLO', helloBody(name)), 'HELLO');
+    expectOk(await r.request('HELLO', r.helloBody(name)), 'HELLO');
     return r;
   }
 
@@ -330,8 +331,23 @@ describe('protocol v1 conformance (raw frames, real broker over tcp)', () => {
       const r = await client();
       expectOk(await r.request('BYE', {}), 'BYE');
       expectError(await r.request('PING', {}), 'HELLO_REQUIRED');
-      expectOk(await r.request('HELLO', helloBody()), 'HELLO');
+      expectOk(await r.request('HELLO', r.helloBody()), 'HELLO');
       expectOk(await r.request('PING', {}), 'PING');
+    });
+
+    it('the default broker is CURVE: HELLO_OK (protocol 2) states the mode, its key and the client key', async () => {
+      const r = RawClient.forBroker(broker.endpoint, broker.serverKey);
+      raws.push(r);
+      const hello = expectOk(await r.request('HELLO', r.helloBody()), 'HELLO');
+      expect(hello.version).toBe(2);
+      expect(hello.security).toMatchObject({
+        mode: 'curve',
+        serverKey: broker.serverKey,
+        serverKeyFingerprint: expect.stringMatching(/^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/),
+        clientKeyFingerprint: expect.stringMatching(/^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/),
+      });
+      const noAuth = { ...r.helloBody(), auth: undefined };
+      expectError(await r.request('HELLO', noAuth), 'AUTH_FAILED');
     });
 
     it('a second HELLO keeps the connection registrations', async () => {
@@ -339,7 +355,7 @@ describe('protocol v1 conformance (raw frames, real broker over tcp)', () => {
       const r = await client('first-name');
       expectOk(await r.request('PRODUCER_REGISTER', producerBody(channel)), 'PRODUCER_REGISTER');
       expectOk(await r.request('CONSUMER_REGISTER', consumerBody(channel, 'self')), 'CONSUMER_REGISTER');
-      expectOk(await r.request('HELLO', helloBody('second-name')), 'HELLO');
+      expectOk(await r.request('HELLO', r.helloBody('second-name')), 'HELLO');
       const hb = expectOk(
         await r.request('HEARTBEAT', { producers: [channel], consumers: [{ channel, consumerId: 'self' }] }),
         'HEARTBEAT',
@@ -441,9 +457,9 @@ describe('protocol v1 conformance (raw frames, real broker over tcp)', () => {
       const local: RawClient[] = [];
       try {
         const open = async () => {
-          const r = new RawClient(small.endpoint);
+          const r = RawClient.forBroker(small.endpoint, small.serverKey);
           local.push(r);
-          expectOk(await r.request('HELLO', helloBody()), 'HELLO');
+          expectOk(await r.request('HELLO', r.helloBody()), 'HELLO');
           return r;
         };
         const [a, b, c] = [await open(), await open(), await open()];
@@ -524,9 +540,9 @@ describe('protocol v1 conformance: liveness (fast heartbeat)', () => {
   const timers: NodeJS.Timeout[] = [];
 
   async function client(name = 'conformance'): Promise<RawClient> {
-    const r = new RawClient(broker.endpoint);
+    const r = RawClient.forBroker(broker.endpoint, broker.serverKey);
     raws.push(r);
-    expectOk(await r.request('HELLO', helloBody(name)), 'HELLO');
+    expectOk(await r.request('HELLO', r.helloBody(name)), 'HELLO');
     return r;
   }
 
@@ -550,9 +566,9 @@ describe('protocol v1 conformance: liveness (fast heartbeat)', () => {
   });
 
   it('announces livenessTimeoutMs = 3 heartbeat intervals', async () => {
-    const r = new RawClient(broker.endpoint);
+    const r = RawClient.forBroker(broker.endpoint, broker.serverKey);
     raws.push(r);
-    const hello = expectOk(await r.request('HELLO', helloBody()), 'HELLO');
+    const hello = expectOk(await r.request('HELLO', r.helloBody()), 'HELLO');
     expect(hello).toMatchObject({ heartbeatIntervalMs: FAST_HEARTBEAT_MS, livenessTimeoutMs: 3 * FAST_HEARTBEAT_MS });
   });
 

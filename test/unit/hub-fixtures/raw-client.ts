@@ -1,6 +1,8 @@
 // A bare DEALER speaking the wire format by hand, for tests that need to send
 // exactly what they want (malformed frames, no heartbeats, odd versions).
-import { Dealer } from 'zeromq';
+import { randomUUID } from 'node:crypto';
+import { Dealer, type SocketOptions } from 'zeromq';
+import { generateKeyPair, helloProof, type CurveKeyPair } from '../../../main/keys/index.js';
 
 export interface RawReply {
   type: string;
@@ -9,12 +11,44 @@ export interface RawReply {
 }
 
 export class RawClient {
-  readonly socket = new Dealer({ linger: 0, sendTimeout: 1000 });
+  readonly socket: Dealer;
   private readonly queue: RawReply[] = [];
   private waiters: Array<() => void> = [];
   private n = 0;
 
-  constructor(endpoint: string) {
+  /** Set for a client of an authenticated broker: its keys, the broker's, its routing id. */
+  private curve: { keys: CurveKeyPair; serverKey: string; routingId: string } | undefined;
+
+  /**
+   * A raw client of `endpoint`, over CURVE when `serverKey` is given: with `keys`, or
+   * one key pair shared by every raw client of this process (one user's processes).
+   */
+  static forBroker(endpoint: string, serverKey: string | null, keys: CurveKeyPair = sharedKeys()): RawClient {
+    if (!serverKey) return new RawClient(endpoint);
+    const routingId = `raw-${randomUUID()}`;
+    const r = new RawClient(endpoint, {
+      curveServerKey: serverKey,
+      curvePublicKey: keys.publicKey,
+      curveSecretKey: keys.secretKey,
+      routingId,
+    });
+    r.curve = { keys, serverKey, routingId };
+    return r;
+  }
+
+  /** HELLO for this client: protocol 1, or on CURVE protocol 2 with its key proof. */
+  helloBody(name = 'raw-test', versions?: number[]): Record<string, unknown> {
+    if (!this.curve) return helloBody(name, versions) as Record<string, unknown>;
+    const { keys, serverKey, routingId } = this.curve;
+    return {
+      ...(helloBody(name, versions ?? [1, 2]) as Record<string, unknown>),
+      auth: { publicKey: keys.publicKey, proof: helloProof(keys.secretKey, serverKey, Buffer.from(routingId)) },
+    };
+  }
+
+  /** `options`: e.g. CURVE keys and a routing id, for an authenticated broker. */
+  constructor(endpoint: string, options: SocketOptions<Dealer> = {}) {
+    this.socket = new Dealer({ linger: 0, sendTimeout: 1000, ...options });
     this.socket.connect(endpoint);
     void this.read();
   }
@@ -72,6 +106,12 @@ export class RawClient {
   close(): void {
     this.socket.close();
   }
+}
+
+let shared: CurveKeyPair | undefined;
+function sharedKeys(): CurveKeyPair {
+  shared ??= generateKeyPair();
+  return shared;
 }
 
 export function helloBody(name = 'raw-test', versions = [1]): unknown {
