@@ -1,8 +1,16 @@
-// Loads the N-API addon built by node-gyp at install time. The same file
-// loads in Node and in Electron (N-API is ABI-stable across both).
+// Loads the N-API addon. node-gyp-build picks it: build/Release (built from
+// source by `npm install` in the checkout or where no prebuilt fits), else the
+// prebuilt prebuilds/<platform>-<arch>/hubscope.<libc>.node that the packed
+// package ships (scripts/pack-cli.js). The same file loads in Node and in
+// Electron (N-API is ABI-stable across both).
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
+
+/** node-gyp-build's resolver (the package has no type declarations). */
+interface NodeGypBuild {
+  /** The addon file for this platform, arch, runtime and libc under `dir`; throws when none fits. */
+  path(dir: string): string;
+}
 
 /**
  * A mapped segment (native/src/segment.cc). Offsets are byte offsets from the
@@ -95,11 +103,19 @@ let binding: NativeBinding | undefined;
 export function native(): NativeBinding {
   if (binding) return binding;
   const require = createRequire(import.meta.url);
-  // In a packaged desktop app the addon is unpacked next to the asar archive (electron-builder.yml).
-  const file = join(packageRoot(), 'build', 'Release', 'hubscope_native.node').replace(
-    /([\\/])app\.asar([\\/])/,
-    '$1app.asar.unpacked$2',
-  );
+  const root = packageRoot();
+  let file: string;
+  try {
+    file = (require('node-gyp-build') as NodeGypBuild).path(root);
+  } catch (err) {
+    throw new Error(
+      `HubScope's native addon was found neither in ${root}/build/Release nor in ${root}/prebuilds ` +
+        `(${(err as Error).message.trim()}). Run \`npm run build:native\` (needs python3, make and a C++ compiler).`,
+    );
+  }
+  // In a packaged desktop app the addon is unpacked next to the asar archive (electron-builder.yml):
+  // dlopen needs a real file.
+  file = file.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
   try {
     binding = require(file) as NativeBinding;
   } catch (err) {
