@@ -5,8 +5,10 @@
 // mode (preload/ws-client.ts against main/bridge/ws-server.ts). The renderer only
 // ever sees `HubScopeApi` and cannot tell which one it has.
 //
-// Everything crossing the contract is plain JSON (no bigint, no typed arrays):
-// 64-bit counters travel as decimal strings, bytes as hex strings.
+// Everything crossing the contract is plain JSON (no bigint): 64-bit counters travel
+// as decimal strings, bytes as hex strings. The one exception is bulk live data
+// (`live.poll`): its series and pixels are typed arrays, which IPC passes by
+// structured clone and the WebSocket bridge as one binary frame (binary-frame.ts).
 //
 // This file has no runtime imports so that main, preload and renderer can all
 // include it.
@@ -201,6 +203,118 @@ export interface DiscoveryStatus {
 }
 
 // ---------------------------------------------------------------------------
+// Live data (a view follows a segment's ring; see docs/architecture.md, "Live data")
+
+/** One plotted line: a scalar field, or one element of a short array field. */
+export interface LiveSeriesInfo {
+  /** "volts[3]" for an array element, else the field name. */
+  label: string;
+  field: string;
+  element: number | null;
+  unit: string | null;
+}
+
+/** A long numeric array field, drawn as a trace of the newest record (sample index on x). */
+export interface LiveTraceInfo {
+  field: string;
+  length: number;
+  unit: string | null;
+}
+
+export interface LiveStreamInfo {
+  streamId: number;
+  name: string;
+  /** The x axis: a timestamp field of the schema, else when HubScope read the record. */
+  time: { field: string | null; unit: string | null; epoch: boolean };
+  series: LiveSeriesInfo[];
+  traces: LiveTraceInfo[];
+  image: { field: string; width: number; height: number } | null;
+  capacity: number;
+  stride: number;
+  /** Where each field sits in a record (from the schema), for the hex view; empty without a schema. */
+  layout: { name: string; type: string; offset: number; size: number; count: number }[];
+  /** The flexible zone decoded with the schema's flexzone struct (read at open), or null. */
+  flexZone: Record<string, Json> | null;
+  /** every: each committed record is read; latest: large records, only the newest is read. */
+  mode: 'every' | 'latest';
+  /** Why there is nothing to plot (no schema known), or null. */
+  note: string | null;
+}
+
+export interface LiveOpenParams {
+  name: string;
+  schemaPath?: string;
+}
+
+export interface LivePollParams {
+  streamId: number;
+  /** Plot width in device pixels: series come back with at most about 2 points per pixel column. */
+  width: number;
+  /** Seconds of history to show, ending at the newest sample (1 to 600). */
+  windowSec: number;
+  /** A zoomed range on the x axis instead of the live window. */
+  from?: number;
+  to?: number;
+  /** Canvas size the image is scaled to before it crosses. */
+  imageWidth?: number;
+  imageHeight?: number;
+  /** Skip the image (it has not changed on screen) or the series. */
+  wantImage?: boolean;
+}
+
+/** Min/max per pixel column of every series over the requested range; NaN marks a gap. */
+export interface LiveSeriesFrame {
+  x: Float64Array;
+  /** One array per LiveStreamInfo.series, each as long as x. */
+  y: Float32Array[];
+  from: number;
+  to: number;
+  /** Raw samples inside [from, to] before decimation. */
+  samples: number;
+}
+
+export interface LiveTraceFrame {
+  field: string;
+  /** Record id the trace comes from. */
+  id: string;
+  /** Sample index and value, min/max per pixel column. */
+  x: Float32Array;
+  y: Float32Array;
+}
+
+export interface LiveImageFrame {
+  field: string;
+  /** Record id of the frame. */
+  frameId: string;
+  width: number;
+  height: number;
+  sourceWidth: number;
+  sourceHeight: number;
+  min: number;
+  max: number;
+  /** width x height values, row-major, nearest source pixel of each canvas pixel (16-bit for 8/16-bit cameras). */
+  pixels: Float32Array | Uint16Array;
+}
+
+export interface LiveFrame {
+  streamId: number;
+  /** Records read since the previous poll, and those overwritten before they could be read. */
+  taken: number;
+  lost: number;
+  totalTaken: number;
+  totalLost: number;
+  /** Decimal string: the newest committed id, null before the first commit. */
+  commitIndex: string | null;
+  /** Wall-clock ms (epoch) of the newest record: its timestamp field when it has one, else when read. */
+  newestEpochMs: number | null;
+  series: LiveSeriesFrame | null;
+  traces: LiveTraceFrame[];
+  image: LiveImageFrame | null;
+  /** The segment as seen on this read: gone (unlinked or replaced), and its problems. */
+  state: { gone: boolean; problems: string[]; alive: boolean | null; reason: string };
+}
+
+// ---------------------------------------------------------------------------
 // Requests and events
 
 /** State the UI follows: each topic can be fetched (`<topic>.get`) and is pushed on change. */
@@ -223,6 +337,9 @@ export interface Requests {
     params: { name: string; records?: number; schemaPath?: string };
     result: DataBlockInspection;
   };
+  'live.open': { params: LiveOpenParams; result: LiveStreamInfo };
+  'live.poll': { params: LivePollParams; result: LiveFrame };
+  'live.close': { params: { streamId: number }; result: null };
 }
 export type Method = keyof Requests;
 export type ParamsOf<M extends Method> = Requests[M]['params'];
@@ -235,6 +352,9 @@ export const METHODS: readonly Method[] = [
   'broker.get',
   'discovery.get',
   'datablock.inspect',
+  'live.open',
+  'live.poll',
+  'live.close',
 ];
 
 /** An error as it crosses the contract: a code a program can switch on and a sentence for a person. */

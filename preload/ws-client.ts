@@ -2,6 +2,7 @@
 // browser mode (`hubscope serve`). It reconnects on its own; requests in flight when
 // the socket drops fail with DISCONNECTED, and every followed topic is fetched again
 // once the socket is back so the UI never shows state from before the gap.
+import { decodeBinaryFrame } from './binary-frame.js';
 import {
   ApiError,
   type ApiErrorDto,
@@ -42,6 +43,8 @@ export function createWsApi(options: WsApiOptions): HubScopeApi {
 
   function connect(): void {
     const ws = new WebSocket(options.url);
+    // Live data arrives as binary frames (binary-frame.ts); ArrayBuffer decodes without a copy.
+    ws.binaryType = 'arraybuffer';
     socket = ws;
     ws.onopen = () => {
       open = true;
@@ -52,7 +55,8 @@ export function createWsApi(options: WsApiOptions): HubScopeApi {
       everOpened = true;
     };
     ws.onmessage = (event: MessageEvent) => {
-      if (typeof event.data === 'string') handleFrame(event.data);
+      if (typeof event.data === 'string') handleFrame(parseText(event.data));
+      else if (event.data instanceof ArrayBuffer) handleFrame(parseBinary(event.data));
     };
     ws.onclose = () => {
       open = false;
@@ -65,13 +69,8 @@ export function createWsApi(options: WsApiOptions): HubScopeApi {
     };
   }
 
-  function handleFrame(text: string): void {
-    let frame: WsServerFrame;
-    try {
-      frame = JSON.parse(text) as WsServerFrame;
-    } catch {
-      return; // The server only sends JSON; anything else is ignored rather than thrown into the UI.
-    }
+  function handleFrame(frame: WsServerFrame | null): void {
+    if (!frame) return;
     if (frame.t === 'res') {
       const p = pending.get(frame.id);
       if (!p) return;
@@ -119,6 +118,23 @@ export function createWsApi(options: WsApiOptions): HubScopeApi {
       return () => set.delete(entry);
     },
   };
+}
+
+// Anything unreadable is ignored rather than thrown into the UI.
+function parseText(text: string): WsServerFrame | null {
+  try {
+    return JSON.parse(text) as WsServerFrame;
+  } catch {
+    return null;
+  }
+}
+
+function parseBinary(data: ArrayBuffer): WsServerFrame | null {
+  try {
+    return decodeBinaryFrame(data) as WsServerFrame;
+  } catch {
+    return null;
+  }
 }
 
 function toApiError(error: ApiErrorDto | undefined): ApiError {

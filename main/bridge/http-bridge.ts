@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { encodeBinaryFrame, holdsTypedArray } from '../../preload/binary-frame.js';
 import { TOPICS, type WsRequestFrame, type WsServerFrame } from '../../preload/contract.js';
 import type { HubScopeCore } from '../core/hubscope-core.js';
 import { isLoopbackHost, newAccessToken, refusal, TOKEN_COOKIE, type AccessPolicy } from './access.js';
@@ -100,7 +101,9 @@ export async function startHttpBridge(core: HubScopeCore, options: HttpBridgeOpt
 
 function serveConnection(core: HubScopeCore, ws: WebSocket): void {
   const send = (frame: WsServerFrame) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+    if (ws.readyState !== ws.OPEN) return;
+    // Live data (typed arrays) goes as one binary frame; everything else as JSON text.
+    ws.send(holdsTypedArray(frame) ? encodeBinaryFrame(frame) : JSON.stringify(frame));
   };
   // Topic pushes are whole states, so a client that stops reading (a suspended tab,
   // a stalled network) can skip some: nothing is queued for it past MAX_BUFFERED_BYTES,

@@ -1,12 +1,22 @@
 // `hubscope demo`: runs realistic lab producers into DataBlocks until Ctrl-C.
-import { DEFAULT_RATES, DEMO_CHANNELS, startDemoProducers, type DemoChannel } from '../datablock/demo.js';
+import {
+  DEFAULT_RATES,
+  DEMO_CHANNELS,
+  DEMO_PROFILES,
+  HEAVY_SENSOR_HZ,
+  HEAVY_SENSORS,
+  HEAVY_SPECTRUM_HZ,
+  startDemoProducers,
+  type DemoChannel,
+  type DemoProfile,
+} from '../datablock/demo.js';
 import { SERVICE_OPTION_SPECS, serviceOptionsFrom } from '../core/options.js';
 import { announceProducers } from '../producer/announce.js';
 import { brokerFromDiscovery } from '../producer/find-broker.js';
 import { parseCliArgs, UsageError, type CliCommand, type NumberRule } from './command.js';
 import { waitForStopSignal } from '../shared/stop-signal.js';
 
-const USAGE = `Usage: hubscope demo [--only a,b] [--waveform-hz N] [--counter-hz N] [--camera-fps N] [--temperature-hz N] [--suffix S] [--json]
+const USAGE = `Usage: hubscope demo [--profile standard|heavy] [--only a,b] [--waveform-hz N] [--counter-hz N] [--camera-fps N] [--temperature-hz N] [--suffix S] [--json]
 
 Starts demo producers that write live DataBlocks (POSIX shm) with schema files
 from demo/schemas/, so HubScope has something to show at once:
@@ -19,6 +29,9 @@ registration with the MessageHub broker (the app's embedded one by default),
 retried in the background while the broker is unreachable.
 Ctrl-C (or SIGTERM) stops them and removes every segment and file they made.
 
+  --profile P         standard (the default: the channels above) or heavy: also
+                      lab.heavy.spectrum (1024 float32 samples per record, ${HEAVY_SPECTRUM_HZ} records/s)
+                      and ${HEAVY_SENSORS} small sensor channels at ${HEAVY_SENSOR_HZ} Hz, for load tests.
   --only LIST         Comma-separated subset: ${DEMO_CHANNELS.join(',')}.
   --waveform-hz N     Waveform records per second.
   --counter-hz N      Counter records per second.
@@ -44,6 +57,7 @@ export const demoCommand: CliCommand = {
     const { values } = parseCliArgs({
       args,
       options: {
+        profile: { type: 'string' },
         only: { type: 'string' },
         'waveform-hz': { type: 'string', number: RATE },
         'counter-hz': { type: 'string', number: RATE },
@@ -66,6 +80,10 @@ export const demoCommand: CliCommand = {
     }
     if (values.suffix !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(values.suffix)) {
       throw new UsageError(`--suffix may only contain letters, digits, ".", "_" and "-", not "${values.suffix}"`);
+    }
+    const profile = (values.profile ?? 'standard') as DemoProfile;
+    if (!DEMO_PROFILES.includes(profile)) {
+      throw new UsageError(`--profile must be one of ${DEMO_PROFILES.join(', ')}, not "${values.profile}"`);
     }
     const rates: Partial<Record<DemoChannel, number>> = {};
     const set = (c: DemoChannel, v: number | undefined): void => {
@@ -96,6 +114,7 @@ export const demoCommand: CliCommand = {
     const run = await startDemoProducers({
       channels,
       rates,
+      profile,
       ...(values.suffix ? { nameSuffix: values.suffix } : {}),
     }).catch((err: unknown) => {
       stop.dispose();

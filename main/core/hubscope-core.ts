@@ -11,8 +11,11 @@ import { channelRows } from './channel-rows.js';
 import { DataBlockMonitor } from './datablock-monitor.js';
 import { DISCOVERY_OFF, DiscoveryLink } from './discovery-link.js';
 import { inspectDataBlock, MAX_RECORDS } from './inspect-datablock.js';
+import { checkLiveClose, checkLiveOpen, checkLivePoll } from './live-params.js';
+import { LiveStreams } from './live-stream.js';
 import type { ServiceOptions } from './options.js';
 import { allowedSchemaDirs, lookUpSchema } from './schema-lookup.js';
+import { unitsOf } from './schema-units.js';
 import { TopicBus } from './topic-bus.js';
 
 export interface CoreOptions {
@@ -100,6 +103,7 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
     // Staleness of descriptor files: the discovery watcher reports each change of status itself.
   }, services.sampleIntervalMs);
 
+  const live = new LiveStreams();
   const router = createRouter(
     {
       'app.info': () => info,
@@ -116,6 +120,18 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
         });
         return inspectDataBlock(name, records ?? 16, schema);
       },
+      'live.open': async ({ name, schemaPath }) => {
+        const schema = await lookUpSchema(name, schemaPath, {
+          files: discovery?.entries() ?? [],
+          brokerChannels: broker.channels(),
+          hub: broker.client,
+          schemaDirs: allowedSchemaDirs(services),
+        });
+        // schemaPath, when given, has passed the same folder check in lookUpSchema.
+        return live.open(name, schema, schema ? await unitsOf(schema.schema, schemaPath) : {});
+      },
+      'live.poll': (params) => live.poll(params),
+      'live.close': ({ streamId }) => live.close(streamId),
     },
     {
       'app.info': noParams,
@@ -124,6 +140,9 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
       'broker.get': noParams,
       'discovery.get': noParams,
       'datablock.inspect': checkInspectParams,
+      'live.open': checkLiveOpen,
+      'live.poll': checkLivePoll,
+      'live.close': checkLiveClose,
     },
   );
 
@@ -133,6 +152,7 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
     info: () => info,
     async close() {
       clearInterval(sampler);
+      live.closeAll();
       monitor.close();
       await Promise.all([discovery?.close(), broker.close()]);
     },

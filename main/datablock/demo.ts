@@ -21,7 +21,20 @@ export interface DemoOptions {
   /** Identity written into each header. */
   hubUid?: string;
   hubName?: string;
+  /**
+   * heavy: the chosen channels plus HEAVY_SENSORS small sensor channels at 100 Hz and
+   * a 1 kHz channel of 1024-sample float32 records (20 channels with all four standard
+   * ones), for load tests such as `npm run bench:ui`.
+   */
+  profile?: DemoProfile;
 }
+
+export type DemoProfile = 'standard' | 'heavy';
+export const DEMO_PROFILES: readonly DemoProfile[] = ['standard', 'heavy'];
+/** Small channels the heavy profile adds (with the spectrum and the four standard ones: 20). */
+export const HEAVY_SENSORS = 15;
+export const HEAVY_SPECTRUM_HZ = 1000;
+export const HEAVY_SENSOR_HZ = 100;
 
 export interface DemoProducer {
   channel: string;
@@ -119,9 +132,76 @@ const PLANS: Record<DemoChannel, () => ChannelPlan> = {
   }),
 };
 
+function spectrumPlan(): ChannelPlan {
+  const samples = new Float32Array(1024);
+  return {
+    // Two seconds of records, so a reader that pauses for a moment loses nothing.
+    options: { capacity: 2048, policy: 'RingBuffer', syncPolicy: 'Latest_only', checksumPolicy: 'None' },
+    makeRecord: (n, t) => {
+      let peak = 0;
+      for (let k = 0; k < samples.length; k++) {
+        const v = Math.sin((2 * Math.PI * k * (4 + Math.sin(t))) / samples.length) + 0.1 * noise(n * 1024 + k);
+        samples[k] = v;
+        if (Math.abs(v) > peak) peak = Math.abs(v);
+      }
+      return { seq: BigInt(n), ts: Date.now() / 1000, peak, samples };
+    },
+  };
+}
+
+function sensorPlan(index: number): ChannelPlan {
+  return {
+    options: { capacity: 256, policy: 'RingBuffer', syncPolicy: 'Latest_only', checksumPolicy: 'None' },
+    makeRecord: (n, t) => ({
+      ts: Date.now() / 1000,
+      pressure: 101.3 + index + 0.5 * Math.sin(t / 3 + index) + 0.02 * noise(n),
+      flow: 2 + Math.cos(t / 5 + index) + 0.05 * noise(n + 7),
+    }),
+  };
+}
+
+/** What one producer writes: the channel (and segment) name, its schema file, records and rate. */
+interface ProducerSpec {
+  /** Channel id; the segment name is this plus the suffix. Null: the schema's id. */
+  channel: string | null;
+  schemaFile: string;
+  plan: ChannelPlan;
+  rate: number;
+  uidTag: string;
+}
+
+function specsFor(options: DemoOptions): ProducerSpec[] {
+  const channels = options.channels ?? DEMO_CHANNELS;
+  const specs: ProducerSpec[] = channels.map((channel) => {
+    const rate = options.rates?.[channel] ?? DEFAULT_RATES[channel];
+    if (!(rate > 0 && rate <= 100_000))
+      throw new RangeError(`demo rate for ${channel} must be from 0 to 100000 per second, got ${rate}`);
+    return { channel: null, schemaFile: `lab.demo.${channel}.json`, plan: PLANS[channel](), rate, uidTag: channel };
+  });
+  if (options.profile === 'heavy') {
+    specs.push({
+      channel: null,
+      schemaFile: 'lab.heavy.spectrum.json',
+      plan: spectrumPlan(),
+      rate: HEAVY_SPECTRUM_HZ,
+      uidTag: 'spectrum',
+    });
+    for (let k = 1; k <= HEAVY_SENSORS; k++) {
+      const tag = `sensor-${String(k).padStart(2, '0')}`;
+      specs.push({
+        channel: `lab.heavy.${tag}`,
+        schemaFile: 'lab.heavy.sensor.json',
+        plan: sensorPlan(k),
+        rate: HEAVY_SENSOR_HZ,
+        uidTag: tag,
+      });
+    }
+  }
+  return specs;
+}
+
 /** Starts the demo producers; each writes on a timer, catching up so its average rate is exact. */
 export async function startDemoProducers(options: DemoOptions = {}): Promise<DemoRun> {
-  const channels = options.channels ?? DEMO_CHANNELS;
   const writers: DataBlockWriter[] = [];
   const timers: NodeJS.Timeout[] = [];
   const producers: DemoProducer[] = [];
@@ -133,14 +213,12 @@ export async function startDemoProducers(options: DemoOptions = {}): Promise<Dem
     for (const w of writers) w.close();
   };
   try {
-    for (const channel of channels) {
-      const rate = options.rates?.[channel] ?? DEFAULT_RATES[channel];
-      if (!(rate > 0 && rate <= 100_000))
-        throw new RangeError(`demo rate for ${channel} must be from 0 to 100000 per second, got ${rate}`);
-      const schemaPath = join(demoSchemaDir(), `lab.demo.${channel}.json`);
+    for (const spec of specsFor(options)) {
+      const { plan, rate } = spec;
+      const schemaPath = join(demoSchemaDir(), spec.schemaFile);
       const schema = await loadSchemaFile(schemaPath);
-      const plan = PLANS[channel]();
-      const shmName = `${schema.id}${options.nameSuffix ?? ''}`;
+      const channel = spec.channel ?? schema.id;
+      const shmName = `${channel}${options.nameSuffix ?? ''}`;
       const writer = createDataBlock(shmName, {
         ...plan.options,
         schema,
@@ -148,8 +226,8 @@ export async function startDemoProducers(options: DemoOptions = {}): Promise<Dem
         identity: {
           hubUid: options.hubUid ?? 'hubscope-demo-hub',
           hubName: options.hubName ?? 'HubScope demo',
-          producerUid: `demo-${channel}-${process.pid}`,
-          producerName: `hubscope demo ${channel}`,
+          producerUid: `demo-${spec.uidTag}-${process.pid}`,
+          producerName: `hubscope demo ${spec.uidTag}`,
         },
       });
       writers.push(writer);
@@ -171,7 +249,7 @@ export async function startDemoProducers(options: DemoOptions = {}): Promise<Dem
       tick();
       timers.push(setInterval(tick, Math.max(5, Math.min(1000 / rate, 100))));
       producers.push({
-        channel: schema.id,
+        channel,
         shmName: writer.name,
         schema,
         schemaPath,

@@ -4,7 +4,7 @@
 import type { HubScopeApi, IpcBridge } from '../../../preload/contract.js';
 import { createIpcApi } from '../../../preload/ipc-client.js';
 import { createWsApi } from '../../../preload/ws-client.js';
-import { connection } from './connection.svelte.js';
+import { setConnected } from './connection.svelte.js';
 
 declare global {
   interface Window {
@@ -14,11 +14,11 @@ declare global {
 
 export function connectApi(): HubScopeApi {
   if (window.hubscopeBridge) {
-    connection.connected = true;
+    setConnected(true);
     return createIpcApi(window.hubscopeBridge);
   }
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const token = new URLSearchParams(location.search).get('token');
   const url = `${scheme}//${location.host}/ws` + (token ? `?token=${encodeURIComponent(token)}` : '');
-  return createWsApi({ url, onConnectionChange: (up) => (connection.connected = up) });
+  return createWsApi({ url, onConnectionChange: setConnected });
 }

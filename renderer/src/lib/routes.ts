@@ -4,6 +4,7 @@ export const ROUTES = [
   { id: 'datablocks', label: 'DataBlocks' },
   { id: 'broker', label: 'Broker' },
   { id: 'discovery', label: 'Discovery' },
+  { id: 'live', label: 'Live board' },
 ] as const;
 
 export type RouteId = (typeof ROUTES)[number]['id'];
@@ -21,4 +22,9 @@ export function routeParam(hash: string): string | null {
 
 export function datablockHref(name: string): string {
   return `#/datablocks/${encodeURIComponent(name)}`;
+}
+
+/** Several live views side by side: #/live/a,b,c */
+export function liveBoardHref(names: string[]): string {
+  return `#/live/${names.map(encodeURIComponent).join(',')}`;
 }

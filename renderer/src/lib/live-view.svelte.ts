@@ -1,0 +1,192 @@
+// One live view of a segment: opens a stream in main, then asks for at most one
+// frame per animation frame while the view is on screen and not paused. Nothing
+// is requested while the page is hidden (no animation frames run) or the view is
+// scrolled out of sight, and a wide window is asked for no more often than its
+// pixel columns can change.
+import type { LiveFrame, LivePollParams, LiveStreamInfo } from '../../../preload/contract.js';
+import { api } from './api.js';
+import { recordLatency, statsFor } from './live-stats.js';
+
+export interface LiveRequest {
+  width: number;
+  windowSec: number;
+  zoom: { from: number; to: number } | null;
+  imageWidth: number;
+  imageHeight: number;
+}
+
+/** Requests a view may have outstanding: two covers a round trip of up to two frames. */
+const MAX_IN_FLIGHT = 2;
+
+/** Two frames that arrived before one animation frame, as one: counts summed, the newest of the rest. */
+function merged(older: LiveFrame, newer: LiveFrame): LiveFrame {
+  return {
+    ...newer,
+    taken: older.taken + newer.taken,
+    lost: older.lost + newer.lost,
+    image: newer.image ?? older.image,
+    traces: newer.traces.length > 0 ? newer.traces : older.traces,
+    series: newer.series ?? older.series,
+  };
+}
+
+export class LiveView {
+  info: LiveStreamInfo | undefined = $state.raw();
+  frame: LiveFrame | undefined = $state.raw();
+  error: string | undefined = $state();
+  /** When the last frame arrived (ms epoch), for "stale since". */
+  receivedAt: number | null = $state(null);
+  paused = $state(false);
+  visible = $state(true);
+  private stopped = false;
+  /** A request that must be made even while paused (the zoom changed). */
+  private dirty = true;
+  private readonly stats;
+
+  constructor(
+    readonly name: string,
+    private readonly schemaPath: () => string | undefined,
+    private readonly request: () => LiveRequest,
+  ) {
+    this.stats = statsFor(name);
+    void this.run();
+  }
+
+  /** Asks for one frame even when paused (after a zoom or pan). */
+  refresh(): void {
+    this.dirty = true;
+  }
+
+  close(): void {
+    this.stopped = true;
+    const id = this.info?.streamId;
+    if (id !== undefined) void api.invoke('live.close', { streamId: id }).catch(() => undefined);
+  }
+
+  private async open(): Promise<LiveStreamInfo | undefined> {
+    const schemaPath = this.schemaPath();
+    try {
+      const info = await api.invoke('live.open', { name: this.name, ...(schemaPath ? { schemaPath } : {}) });
+      this.info = info;
+      this.error = undefined;
+      return info;
+    } catch (err) {
+      this.error = (err as Error).message;
+      return undefined;
+    }
+  }
+
+  /**
+   * Each animation frame applies what arrived since the last one. Requests go out
+   * at most once per animation frame, with up to MAX_IN_FLIGHT outstanding, so a
+   * round trip longer than a frame (main or this page busy) does not lower the rate.
+   */
+  private async run(): Promise<void> {
+    let frameNo = 0;
+    let lastPollFrame = -1;
+    let lastPollAt = -Infinity;
+    let inFlight = 0;
+    let arrived: LiveFrame | undefined;
+
+    const ask = (): void => {
+      const info = this.info;
+      if (this.stopped || !info || inFlight >= MAX_IN_FLIGHT || !this.visible || (this.paused && !this.dirty)) return;
+      if (frameNo === lastPollFrame) return;
+      const r = this.request();
+      // A column of a wide window holds windowSec/width seconds: asking more often shows nothing new.
+      const minInterval = r.zoom ? 0 : (r.windowSec * 1000) / Math.max(1, r.width);
+      if (!this.dirty && performance.now() - lastPollAt < minInterval) return;
+      this.dirty = false;
+      lastPollFrame = frameNo;
+      lastPollAt = performance.now();
+      inFlight++;
+      const params: LivePollParams = {
+        streamId: info.streamId,
+        width: r.width,
+        windowSec: r.windowSec,
+        imageWidth: r.imageWidth,
+        imageHeight: r.imageHeight,
+        ...(r.zoom ? { from: r.zoom.from, to: r.zoom.to } : {}),
+      };
+      const sentAt = performance.now();
+      api.invoke('live.poll', params).then(
+        (frame) => {
+          inFlight--;
+          const rtt = this.stats.pollMs;
+          rtt.push(performance.now() - sentAt);
+          if (rtt.length > 200) rtt.shift();
+          arrived = arrived ? merged(arrived, frame) : frame;
+          ask();
+        },
+        async (err: Error & { code?: string }) => {
+          this.error = err.message;
+          // The stream timed out or main restarted: open a new one.
+          if (err.code === 'NOT_FOUND' || err.code === 'DISCONNECTED') this.info = undefined;
+          await sleep(500);
+          inFlight--;
+        },
+      );
+    };
+
+    while (!this.stopped) {
+      await nextFrame();
+      if (this.stopped) return;
+      frameNo++;
+      if (arrived) {
+        this.deliver(arrived);
+        arrived = undefined;
+      }
+      if (!this.info && inFlight === 0) {
+        inFlight++;
+        const info = await this.open();
+        inFlight--;
+        if (!info) await sleep(1000);
+        continue;
+      }
+      ask();
+    }
+  }
+
+  private deliver(frame: LiveFrame): void {
+    // Nothing new (a slow channel between records): keep the drawn frame, skip a redraw.
+    const prev = this.frame;
+    const same =
+      prev !== undefined &&
+      frame.taken === 0 &&
+      frame.lost === 0 &&
+      frame.image === null &&
+      prev.series?.from === frame.series?.from &&
+      prev.series?.to === frame.series?.to &&
+      prev.state.gone === frame.state.gone &&
+      prev.state.reason === frame.state.reason &&
+      prev.state.problems.length === frame.state.problems.length;
+    if (!same) this.frame = frame.image === null && prev?.image ? { ...frame, image: prev.image } : frame;
+    this.error = undefined;
+    this.receivedAt = Date.now();
+    const s = this.stats;
+    s.polls++;
+    s.taken += frame.taken;
+    s.lost += frame.lost;
+    if (frame.image && frame.image.frameId !== s.lastImageFrame) {
+      s.imageFrames++;
+      s.lastImageFrame = frame.image.frameId;
+    }
+    if (frame.series) {
+      s.xMin = frame.series.from;
+      s.xMax = frame.series.to;
+    }
+    const newest = frame.newestEpochMs;
+    if (newest !== null && (frame.taken > 0 || frame.image)) {
+      // Measured after the frame that draws it has been painted.
+      requestAnimationFrame(() => recordLatency(s, Date.now() - newest));
+    }
+  }
+}
+
+function nextFrame(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
