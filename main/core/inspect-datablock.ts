@@ -5,9 +5,9 @@ import type { DataBlockInspection, Json, RecordDto, SlotDto } from '../../preloa
 import { ApiError } from '../../preload/contract.js';
 import { toHex } from '../datablock/blake2b.js';
 import { fieldsToJson, toJson } from '../datablock/json.js';
-import { resolveShmName } from '../datablock/names.js';
-import { DataBlockError, openSharedMemorySegment, type SlotView } from '../datablock/reader.js';
+import { DataBlockError, type SlotView } from '../datablock/reader.js';
 import { decodeStruct, fingerprintOf, layoutOf, type ChannelSchema } from '../datablock/schema.js';
+import { openClientSegment } from './client-segment.js';
 import { imagePreviewOf } from './image-preview.js';
 
 /** Most records one request may ask for. */
@@ -44,18 +44,7 @@ function slotChecksum(slot: SlotView, verdicts: Map<bigint, boolean | null>): Sl
  * for the CLI (`hubscope inspect ./image.bin`).
  */
 export function inspectDataBlock(name: string, records: number, found: SchemaInHand | null): DataBlockInspection {
-  try {
-    resolveShmName(name);
-  } catch (err) {
-    throw new ApiError('BAD_REQUEST', (err as Error).message);
-  }
-  let reader;
-  try {
-    reader = openSharedMemorySegment(name);
-  } catch (err) {
-    if (err instanceof DataBlockError) throw new ApiError('NOT_FOUND', err.message);
-    throw err;
-  }
+  const reader = openClientSegment(name);
   try {
     const report = reader.validate();
     const header = reader.header();

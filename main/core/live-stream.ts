@@ -12,7 +12,8 @@ import type {
   LiveTraceFrame,
 } from '../../preload/contract.js';
 import { ApiError } from '../../preload/contract.js';
-import { DataBlockError, openSharedMemorySegment, type DataBlockReader } from '../datablock/reader.js';
+import { DataBlockError, type DataBlockReader } from '../datablock/reader.js';
+import { openClientSegment } from './client-segment.js';
 import { fieldsToJson } from '../datablock/json.js';
 import { decodeStruct, layoutOf, type StructSchema } from '../datablock/schema.js';
 import { decimateTrace } from './decimate.js';
@@ -341,13 +342,7 @@ export class LiveStreams {
     if (this.streams.size >= MAX_STREAMS) {
       throw new ApiError('UNAVAILABLE', `At most ${MAX_STREAMS} live views can be open at once; close some.`);
     }
-    let reader: DataBlockReader;
-    try {
-      reader = openSharedMemorySegment(name);
-    } catch (err) {
-      if (err instanceof DataBlockError) throw new ApiError('NOT_FOUND', err.message);
-      throw err;
-    }
+    const reader = openClientSegment(name);
     try {
       if (!reader.report.geometry) {
         throw new ApiError('UNAVAILABLE', `DataBlock ${name} cannot be followed: ${reader.report.problems.join('; ')}`);
