@@ -50,21 +50,34 @@ function parseText(text: string, path: string): ChannelSchema {
   return parseSchema(json, path);
 }
 
-/** Loads and validates a schema file (for paths the user typed: the CLI, the demo). */
-export async function loadSchemaFile(path: string): Promise<ChannelSchema> {
-  let text: string;
+/**
+ * The text of schema file `path`, opened at `openPath` without blocking and read
+ * only if it is a regular file within the size limit; `opened` may refuse the file
+ * that was actually opened before anything of it is read. Errors name `path`.
+ */
+async function readSchemaText(
+  path: string,
+  openPath: string,
+  flags: number,
+  opened?: (fd: number) => Promise<void>,
+): Promise<string> {
   try {
-    const handle = await open(path, OPEN_FLAGS);
+    const handle = await open(openPath, flags);
     try {
+      await opened?.(handle.fd);
       checkStat(path, await handle.stat());
-      text = await handle.readFile('utf8');
+      return await handle.readFile('utf8');
     } finally {
       await handle.close();
     }
   } catch (err) {
     throw readError(path, err);
   }
-  return parseText(text, path);
+}
+
+/** Loads and validates a schema file (for paths the user typed: the CLI, the demo). */
+export async function loadSchemaFile(path: string): Promise<ChannelSchema> {
+  return parseText(await readSchemaText(path, path, OPEN_FLAGS), path);
 }
 
 /** Synchronous loadSchemaFile, for startup code. */
@@ -152,21 +165,11 @@ export async function loadSchemaFileWithin(path: string, dirs: readonly string[]
     throw readError(path, err);
   }
   if (!realDirs.some((d) => inside(d, real))) throw outside; // a symbolic link leading out
-  let text: string;
-  try {
-    const handle = await open(real, OPEN_FLAGS | constants.O_NOFOLLOW);
-    try {
-      // A folder on the way swapped for a link after realpath: check what was opened.
-      const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => real);
-      if (!realDirs.some((d) => inside(d, opened))) throw outside;
-      checkStat(path, await handle.stat());
-      text = await handle.readFile('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch (err) {
-    throw readError(path, err);
-  }
+  const text = await readSchemaText(path, real, OPEN_FLAGS | constants.O_NOFOLLOW, async (fd) => {
+    // A folder on the way swapped for a link after realpath: check what was opened.
+    const opened = await readlink(`/proc/self/fd/${fd}`).catch(() => real);
+    if (!realDirs.some((d) => inside(d, opened))) throw outside;
+  });
   try {
     return parseText(text, path);
   } catch (err) {
