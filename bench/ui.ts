@@ -8,7 +8,7 @@
 // Bars (issue 10): fps >= 55, no long task over 50 ms, p95 < 100 ms,
 // recordsShownRatio >= 0.99, cameraFps >= 25. Not a test: it reports, it does not fail.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDataBlock } from '../main/datablock/reader.js';
@@ -155,7 +155,10 @@ async function main(): Promise<void> {
       // What the producer managed on this machine meanwhile: frames shown can be no more.
       cameraCommittedFps: round((camera1 - camera0) / seconds, 1),
       mainCpuPercent: round(((cpu1 - cpu0) / seconds) * 100, 1),
-      note: 'measured on a shared 2-core machine while other work ran; headless Chromium without a GPU',
+      // The machine's own load, so a run on a busy machine can be told from a quiet one.
+      loadAverage1m: round(loadavg()[0] ?? 0, 2),
+      cores: availableParallelism(),
+      note: 'headless Chromium without a GPU; the demo producers, the server and the browser share these cores',
     };
     const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'ui.json');
     mkdirSync(dirname(out), { recursive: true });
