@@ -1,10 +1,10 @@
 // The desktop shell: the ONE module in main/ that imports electron. It starts the
 // same services as `hubscope serve`, answers the renderer over IPC and forwards
 // topic changes; everything else lives in plain Node modules.
-import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, session } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { IPC_EVENT, IPC_INVOKE } from '../preload/contract.js';
+import { ALERT_RULE_TITLES, IPC_EVENT, IPC_INVOKE } from '../preload/contract.js';
 import { startCore, type HubScopeCore } from './core/hubscope-core.js';
 import { parseServiceArgs } from './core/options.js';
 import { packageRoot, rendererDist } from './paths.js';
@@ -66,6 +66,11 @@ async function main(): Promise<void> {
   // argv: [electron, app path, ...options given after `npm start --`]
   core = await startCore({ shell: 'electron', services: parseServiceArgs(process.argv.slice(2)) });
   const running = core;
+  // A raised alert is worth an OS notification even while the window is hidden; a cleared one is not.
+  running.alerts.addNotifier(({ event, alert }) => {
+    if (event !== 'raised' || !Notification.isSupported()) return;
+    new Notification({ title: `HubScope: ${ALERT_RULE_TITLES[alert.rule]}`, body: alert.message }).show();
+  });
   ipcMain.handle(IPC_INVOKE, (event, method, params) => {
     if (!event.senderFrame?.url.startsWith(rendererOrigin)) {
       return {

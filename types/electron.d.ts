@@ -84,3 +84,9 @@ export const session: {
     ): void;
   };
 };
+/** OS notifications from the main process (the desktop shell's raised alerts). */
+export class Notification {
+  static isSupported(): boolean;
+  constructor(options: { title: string; body: string; silent?: boolean });
+  show(): void;
+}

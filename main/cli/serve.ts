@@ -1,3 +1,4 @@
+import { ALERT_OPTION_SPECS, ALERT_OPTIONS_HELP, alertNotifiersFrom } from '../alerts/notifier-options.js';
 import { isLoopbackHost } from '../bridge/access.js';
 import { startHttpBridge } from '../bridge/http-bridge.js';
 import { startCore } from '../core/hubscope-core.js';
@@ -6,7 +7,7 @@ import { rendererDist } from '../paths.js';
 import { parseCliArgs, UsageError, type CliCommand } from './command.js';
 import { waitForStopSignal } from '../shared/stop-signal.js';
 
-const USAGE = `Usage: hubscope serve [--host 127.0.0.1] [--port 7400] [--token T | --no-token] [service options]
+const USAGE = `Usage: hubscope serve [--host 127.0.0.1] [--port 7400] [--token T | --no-token] [alert options] [service options]
 
 Runs HubScope's services headless and serves the UI to a browser: the built
 renderer over HTTP and the same contract the desktop app uses over WebSocket.
@@ -22,6 +23,8 @@ Options:
                  nobody else logs in to: any local process can then read what you can.
   --json         Print the startup line as JSON ({"url", "host", "port", "token", "broker", "discoveryDir"}).
   -h, --help     Show this help.
+
+${ALERT_OPTIONS_HELP}
 
 ${SERVICE_OPTIONS_HELP}`;
 
@@ -46,6 +49,7 @@ export const serveCommand: CliCommand = {
         token: { type: 'string' },
         'no-token': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        ...ALERT_OPTION_SPECS,
         ...SERVICE_OPTION_SPECS,
       },
     });
@@ -59,11 +63,12 @@ export const serveCommand: CliCommand = {
       throw new UsageError(`--no-token is only allowed on a loopback address, not on ${values.host}.`);
     }
     const services = serviceOptionsFrom(values);
+    const notifiers = alertNotifiersFrom(values);
     // A monitor must outlive the faults it monitors: log and keep serving.
     process.on('uncaughtException', (err) => console.error('hubscope serve: unexpected error:', err));
     process.on('unhandledRejection', (err) => console.error('hubscope serve: unexpected rejection:', err));
     const stop = waitForStopSignal();
-    const core = await startCore({ shell: 'browser', services }).catch((err: unknown) => {
+    const core = await startCore({ shell: 'browser', services, alerts: { notifiers } }).catch((err: unknown) => {
       stop.dispose();
       throw err;
     });

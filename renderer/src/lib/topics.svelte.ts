@@ -12,6 +12,7 @@ export const topics: TopicState = $state({
   datablocks: undefined,
   broker: undefined,
   discovery: undefined,
+  alerts: undefined,
 });
 
 export const topicErrors: Partial<Record<Topic, string>> = $state({});
