@@ -1,0 +1,133 @@
+// `hubscope record` and `hubscope replay` as real processes, on a real `hubscope
+// demo` producer (temporary discovery directory, no broker): the recording holds
+// consecutive counter records read back with @mcap/core, and replay writes them
+// into new segments that Ctrl-C removes.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { McapIndexedReader } from '@mcap/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDataBlock } from '../../main/datablock/reader.js';
+import { decodeStruct, layoutOf, parseSchema } from '../../main/datablock/schema.js';
+import { FileReadable } from '../../main/record/recording-file.js';
+import { runId } from '../support/run-marker.js';
+import { CLI, spawnNodeSync, startCli, stopProcess, type Started } from '../support/processes.js';
+import { unlinkQuietly } from './datablock-helpers.js';
+import { readFileSync } from 'node:fs';
+
+const COUNTER_SCHEMA = parseSchema(JSON.parse(readFileSync('demo/schemas/lab.demo.counter.json', 'utf8')));
+
+async function counts(path: string): Promise<{ counts: number[]; lost: string | undefined }> {
+  const file = await open(path, 'r');
+  try {
+    const reader = await McapIndexedReader.Initialize({ readable: new FileReadable(file) });
+    const out: number[] = [];
+    for await (const m of reader.readMessages({ validateCrcs: true })) {
+      out.push((JSON.parse(new TextDecoder().decode(m.data)) as { count: number }).count);
+    }
+    let lost: string | undefined;
+    for await (const md of reader.readMetadata({ name: 'hubscope.recording' })) lost = md.metadata.get('lost');
+    return { counts: out, lost };
+  } finally {
+    await file.close();
+  }
+}
+
+describe('hubscope record / replay', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hs-record-cli-'));
+  const discoveryDir = join(dir, 'discovery');
+  const suffix = `.r${runId()}${process.pid}`;
+  const counter = `lab.demo.counter${suffix}`;
+  const children: Started[] = [];
+  afterAll(async () => {
+    for (const c of children) await stopProcess(c.child);
+    for (const n of [counter, `${counter}.replay`, `${counter}.again`]) unlinkQuietly(n);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records a live demo channel and replays it into a new segment', async () => {
+    const demo = await startCli(
+      [
+        'demo',
+        '--only',
+        'counter',
+        '--counter-hz',
+        '500',
+        '--suffix',
+        suffix,
+        '--broker',
+        'off',
+        '--discovery-dir',
+        discoveryDir,
+        '--json',
+      ],
+      /"producers"/,
+    );
+    children.push(demo);
+    const out = join(dir, 'counter.mcap');
+    // The schema comes from the demo's discovery descriptor.
+    const rec = spawnNodeSync(
+      [CLI, 'record', counter, '--duration', '1', '-o', out, '--discovery-dir', discoveryDir, '--json'],
+      {
+        timeout: 30_000,
+      },
+    );
+    expect(rec.stderr).toBe('');
+    expect(rec.status).toBe(0);
+    const summary = JSON.parse(rec.stdout) as { files: string[]; channels: Array<{ recorded: number; lost: number }> };
+    expect(summary.files).toEqual([out]);
+    const recorded = await counts(out);
+    expect(recorded.counts.length).toBe(summary.channels[0]?.recorded);
+    expect(recorded.counts.length).toBeGreaterThan(10);
+    expect(recorded.lost).toBe(String(summary.channels[0]?.lost));
+    // Every record once, in order (no overwrite at 500 Hz into a ring read every 20 ms).
+    const first = recorded.counts[0] ?? 0;
+    expect(recorded.counts).toEqual(recorded.counts.map((_, i) => first + i));
+
+    // Replay as fast as possible, then exit (the segments go with it).
+    const fast = spawnNodeSync([CLI, 'replay', out, '--rate', '0', '--suffix', '.again', '--exit', '--json'], {
+      timeout: 30_000,
+    });
+    expect(fast.status).toBe(0);
+    const lines = fast.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[1]).toEqual({
+      done: true,
+      written: [{ shmName: `${counter}.again`, written: recorded.counts.length }],
+    });
+    expect(existsSync(`/dev/shm/${counter}.again`)).toBe(false);
+
+    // Replay and stay: the new segment holds the recorded values until Ctrl-C.
+    const replay = await startCli(['replay', out, '--rate', '0', '--json'], /"done":true/);
+    children.push(replay);
+    const reader = openDataBlock(`${counter}.replay`);
+    try {
+      const layout = layoutOf(COUNTER_SCHEMA.slot);
+      const latest = reader.latest();
+      expect(latest && decodeStruct(layout, latest.bytes).count).toBe(BigInt(recorded.counts.at(-1) ?? -1));
+    } finally {
+      reader.close();
+    }
+    replay.child.kill('SIGINT');
+    await new Promise((r) => replay.child.once('exit', r));
+    expect(replay.child.signalCode).toBe('SIGINT');
+    expect(existsSync(`/dev/shm/${counter}.replay`)).toBe(false);
+  });
+
+  it('explains bad input', () => {
+    const none = spawnNodeSync([CLI, 'record', '-o', join(dir, 'x.mcap')], { timeout: 30_000 });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/at least one channel/);
+    const noSchema = spawnNodeSync([CLI, 'record', `missing${suffix}`, '-o', join(dir, 'y.mcap'), '--no-discovery'], {
+      timeout: 30_000,
+    });
+    expect(noSchema.status).toBe(2);
+    expect(noSchema.stderr).toMatch(/no schema for missing/);
+    const bad = spawnNodeSync([CLI, 'replay', join(dir, 'nothing.mcap')], { timeout: 30_000 });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/cannot open .*nothing\.mcap/);
+  });
+});
