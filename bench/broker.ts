@@ -51,6 +51,36 @@ async function serveBroker(heartbeatMs: string, security: string): Promise<void>
   process.on('SIGTERM', () => void broker.close().then(() => process.exit(0)));
 }
 
+/** `--bulk-flood endpoint ms clients inFlight`: DISCOVERs of the bulk channel for `ms`; prints how many were answered. */
+async function bulkFlood(endpoint: string, ms: number, clients: number, inFlight: number): Promise<void> {
+  const hubs = Array.from(
+    { length: clients },
+    (_, i) =>
+      new MessageHub({
+        endpoint,
+        clientName: `bench-qos-bulk-${i}`,
+        security: { open: true },
+        requestTimeoutMs: 30_000,
+      }),
+  );
+  await Promise.all(hubs.map((h) => h.ping()));
+  process.stdout.write('ready\n');
+  let done = 0;
+  const until = performance.now() + ms;
+  await Promise.all(
+    hubs.flatMap((h) =>
+      Array.from({ length: inFlight }, async () => {
+        while (performance.now() < until) {
+          await h.discover('bench.qos.bulk').catch(() => undefined);
+          done++;
+        }
+      }),
+    ),
+  );
+  process.stdout.write(`${done}\n`);
+  await Promise.all(hubs.map((h) => h.close().catch(() => undefined)));
+}
+
 async function serveEcho(): Promise<void> {
   const router = new Router();
   await router.bind('tcp://127.0.0.1:*');
@@ -422,10 +452,128 @@ async function floodPhase(): Promise<Record<string, unknown>> {
   return result;
 }
 
+// ------------------------------------------------------------------ QoS (capability "qos")
+
+/**
+ * Many clients flood DISCOVERs of a bulk channel (several in flight each) while two
+ * probes ask about a critical and a normal channel every 10 ms: the broker serves
+ * queued requests critical first (docs/protocol.md "Priority channels"), so the
+ * critical probe's p99 should stay near idle while the normal one queues behind bulk.
+ */
+async function qosPhase(): Promise<Record<string, unknown>> {
+  const FLOOD_PROCESSES = 2;
+  const BULK_CLIENTS = 32;
+  const IN_FLIGHT = 8;
+  const QOS_MS = 5000;
+  const broker = await spawnServer('--serve-broker', '2000', 'open');
+  const owner = new MessageHub(hubOptions(broker, 'bench-qos-owner'));
+  for (const qos of ['critical', 'normal', 'bulk'] as const) {
+    await owner.registerProducer({
+      channel: `bench.qos.${qos}`,
+      shmName: `/bench_qos_${qos}`,
+      config: CONFIG,
+      producerName: 'qos',
+      qos,
+    });
+  }
+  const probe = async (hub: MessageHub, channel: string, until: number): Promise<number[]> => {
+    const lat: number[] = [];
+    while (performance.now() < until) {
+      const t = performance.now();
+      await hub.discover(channel).catch(() => undefined);
+      lat.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return lat.sort((a, b) => a - b);
+  };
+  const critical = new MessageHub(hubOptions(broker, 'bench-qos-critical', { requestTimeoutMs: 30_000 }));
+  const normal = new MessageHub(hubOptions(broker, 'bench-qos-normal', { requestTimeoutMs: 30_000 }));
+  await Promise.all([critical.ping(), normal.ping()]);
+  const idleUntil = performance.now() + 1000;
+  const [idleCritical, idleNormal] = await Promise.all([
+    probe(critical, 'bench.qos.critical', idleUntil),
+    probe(normal, 'bench.qos.normal', idleUntil),
+  ]);
+  // The flood comes from other processes, so that the probes' own event loop stays idle.
+  const flooders = Array.from({ length: FLOOD_PROCESSES }, () =>
+    spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(import.meta.url),
+        '--bulk-flood',
+        broker.endpoint,
+        String(QOS_MS),
+        String(BULK_CLIENTS / FLOOD_PROCESSES),
+        String(IN_FLIGHT),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    ),
+  );
+  const outputs = flooders.map((proc) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    return {
+      ready: new Promise<void>((resolve) => proc.stdout!.on('data', () => out.includes('ready') && resolve())),
+      done: new Promise<number>((resolve) =>
+        proc.once('exit', () => resolve(Number(out.trim().split('\n').pop()) || 0)),
+      ),
+    };
+  });
+  await Promise.all(outputs.map((o) => o.ready));
+  const until = performance.now() + QOS_MS;
+  const [floodCritical, floodNormal] = await Promise.all([
+    probe(critical, 'bench.qos.critical', until),
+    probe(normal, 'bench.qos.normal', until),
+  ]);
+  const bulkDone = (await Promise.all(outputs.map((o) => o.done))).reduce((n, x) => n + x, 0);
+  const result = {
+    floodProcesses: FLOOD_PROCESSES,
+    bulkClients: BULK_CLIENTS,
+    bulkInFlightPerClient: IN_FLIGHT,
+    floodSeconds: QOS_MS / 1000,
+    bulkRequestsPerSec: Math.round(bulkDone / (QOS_MS / 1000)),
+    criticalIdleP99Ms: round(percentile(idleCritical, 99)),
+    normalIdleP99Ms: round(percentile(idleNormal, 99)),
+    criticalFloodP50Ms: round(percentile(floodCritical, 50)),
+    criticalFloodP99Ms: round(percentile(floodCritical, 99)),
+    normalFloodP50Ms: round(percentile(floodNormal, 50)),
+    normalFloodP99Ms: round(percentile(floodNormal, 99)),
+    probes: floodCritical.length + floodNormal.length,
+  };
+  console.log(
+    `qos        ${result.bulkRequestsPerSec} bulk req/s from ${BULK_CLIENTS} clients: critical p99 ${result.criticalIdleP99Ms} → ${result.criticalFloodP99Ms} ms, normal p99 ${result.normalIdleP99Ms} → ${result.normalFloodP99Ms} ms`,
+  );
+  await Promise.all([critical, normal, owner].map((h) => h.close().catch(() => undefined)));
+  await stopServer(broker);
+  return result;
+}
+
+/** `--qos`: runs only the QoS phase and updates the `qos` figures of bench/results/broker.json. */
+async function qosOnly(): Promise<void> {
+  const file = join(here, 'results', 'broker.json');
+  let out: Record<string, unknown> = {};
+  try {
+    out = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    // no earlier results: write the QoS figures alone
+  }
+  out.qos = { date: new Date().toISOString(), ...(await qosPhase()) };
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log(`wrote qos figures to ${file}`);
+}
+
 async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode === '--serve-broker') return serveBroker(process.argv[3] ?? '2000', process.argv[4] ?? 'open');
   if (mode === '--serve-echo') return serveEcho();
+  if (mode === '--qos') return qosOnly();
+  if (mode === '--bulk-flood') {
+    const [endpoint, ms, clients, inFlight] = process.argv.slice(3);
+    return bulkFlood(endpoint!, Number(ms), Number(clients), Number(inFlight));
+  }
   if (mode === '--flood-only') {
     console.log(JSON.stringify(await floodPhase(), null, 2));
     return;
@@ -434,6 +582,7 @@ async function main(): Promise<void> {
   const registrations = await registrationPhase();
   const heartbeats = await heartbeatPhase();
   const flood = await floodPhase();
+  const qos = await qosPhase();
   const at8 = discovery.find((r) => r.clients === 8)!;
   const bar = {
     ratioAtLeast: 0.5,
@@ -450,6 +599,7 @@ async function main(): Promise<void> {
     registrations,
     heartbeats,
     flood,
+    qos,
     bar,
   };
   const file = join(here, 'results', 'broker.json');

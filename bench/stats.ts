@@ -1,9 +1,9 @@
 // Summary statistics shared by the benchmarks, so every p99 means the same thing.
+import { nearestRankOfSorted } from '../main/shared/percentile.js';
 
 /** Nearest-rank percentile of an ascending list: the smallest value with at least p % of samples at or below it. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? NaN;
+  return nearestRankOfSorted(sorted, p / 100) ?? NaN;
 }
 
 /** `x` rounded to `digits` decimals, for result files people read. */

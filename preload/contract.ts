@@ -56,6 +56,30 @@ export interface ChannelRow {
   bytesPerSec: number | null;
   /** Every disagreement between sources, in words. */
   issues: string[];
+  /** Consumer groups and QoS (docs/protocol.md "Consumer groups", "Priority channels"); absent when the broker says nothing. */
+  qos?: QosClass;
+  groups?: ConsumerGroupDto[];
+}
+
+// ---------------------------------------------------------------------------
+// Consumer groups and QoS classes of broker channels
+
+export type QosClass = 'critical' | 'normal' | 'bulk';
+
+export interface ConsumerGroupMemberDto {
+  consumerId: string;
+  /** Owns record ids with id mod size == index. */
+  index: number;
+  /** The last generation it acknowledged (0: none yet). */
+  ackedGeneration: number;
+  /** The last record id it reported processed, when it reported one. */
+  lastRecordId: number | null;
+}
+
+export interface ConsumerGroupDto {
+  name: string;
+  generation: number;
+  members: ConsumerGroupMemberDto[];
 }
 
 export interface DataBlockRow {
@@ -151,6 +175,8 @@ export interface BrokerChannelDto {
   schemaFingerprint: string | null;
   producer: ProducerDto | null;
   consumerCount: number;
+  qos?: QosClass;
+  groups?: ConsumerGroupDto[];
 }
 
 export interface SchemaDto {
@@ -178,7 +204,68 @@ export interface BrokerStatus {
   serverKeyFingerprint: string | null;
   /** The fingerprint of the key this app connects with; null when open or unknown. */
   clientKeyFingerprint: string | null;
+  /** Reachable, slow or gone, from this app's PINGs; null while off. */
+  health: BrokerHealthDto | null;
+  /** The broker's METRICS; null while unreachable or when it does not grant capability "metrics". */
+  metrics: BrokerMetricsDto | null;
+  /** The most recent messages of the embedded broker, oldest first ([] for a remote one: use `hubscope trace`). */
+  trace: BrokerTraceEntryDto[];
 }
+
+// ---------------------------------------------------------------- broker metrics, health and trace
+
+export interface BrokerHealthDto {
+  state: 'reachable' | 'slow' | 'gone';
+  /** Round trips of the recent PINGs, oldest first; null for one that failed. */
+  rttHistoryMs: Array<number | null>;
+  rttP50Ms: number | null;
+  rttP99Ms: number | null;
+}
+
+export interface BrokerConnectionMetricsDto {
+  connection: string;
+  client: string | null;
+  requests: number;
+  errorsByCode: Record<string, number>;
+  bytesIn: number;
+  bytesOut: number;
+  /** Time from request to reply at the broker. */
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+}
+
+export interface BrokerMetricsDto {
+  requests: number;
+  requestsByType: Record<string, number>;
+  requestsPerSecond: Record<string, number>;
+  errorsByCode: Record<string, number>;
+  notifications: number;
+  dropped: number;
+  sessions: number;
+  registrations: { producers: number; consumers: number; channels: number; schemas: number };
+  bytesIn: number;
+  bytesOut: number;
+  connections: BrokerConnectionMetricsDto[];
+}
+
+/** One message the broker received (in) or sent (out): metadata only (docs/protocol.md, "Metrics and message tracing"). */
+export interface BrokerTraceEntryDto {
+  seq: number;
+  /** ms since 1970. */
+  at: number;
+  direction: 'in' | 'out';
+  connection: string;
+  client: string | null;
+  type: string;
+  correlationId: string;
+  channel: string | null;
+  bytes: number;
+  /** On a reply or ERROR: the request it answers and the ms since it arrived. */
+  requestType: string | null;
+  latencyMs: number | null;
+  errorCode: string | null;
+}
+// ---------------------------------------------------------------- end of broker metrics, health and trace
 
 export interface DiscoveryEntryDto {
   file: string;
@@ -315,6 +402,96 @@ export interface LiveFrame {
 }
 
 // ---------------------------------------------------------------------------
+// Alerts (main/alerts/, docs/alerts.md): rules evaluated in main on the topics above
+
+/** Each rule can be switched off; thresholds are in the unit their name says. */
+export interface AlertRules {
+  /** An active channel whose producer is alive committed nothing for this long. */
+  noRecord: { enabled: boolean; seconds: number };
+  /** The producer's heartbeat is older than 5 s although its process exists. */
+  heartbeatStale: { enabled: boolean };
+  /** The producer of a segment is dead while the segment remains in /dev/shm. */
+  producerDead: { enabled: boolean };
+  /** The producer's checksum failure counter rose within the last `seconds`. */
+  checksumFailures: { enabled: boolean; seconds: number };
+  /** Broker, descriptor file and segment header disagree on a channel's schema. */
+  schemaMismatch: { enabled: boolean };
+  /** Sequential consumers are at least this many records behind. */
+  consumerLag: { enabled: boolean; records: number };
+  /** A ring with a Sequential consumer policy overwrote records its consumers had not read. */
+  ringOverwrites: { enabled: boolean };
+  /** The configured broker did not answer for this long. */
+  brokerUnreachable: { enabled: boolean; seconds: number };
+}
+export type AlertRuleName = keyof AlertRules;
+
+/** Each rule in plain words, for the UI, notifications and logs. */
+export const ALERT_RULE_TITLES: Readonly<Record<AlertRuleName, string>> = {
+  noRecord: 'No record on an active channel',
+  heartbeatStale: 'Producer heartbeat stale',
+  producerDead: 'Producer dead, segment remains',
+  checksumFailures: 'Checksum failures rising',
+  schemaMismatch: 'Schema mismatch',
+  consumerLag: 'Consumer lag over threshold',
+  ringOverwrites: 'Ring overwrites (Sequential consumer)',
+  brokerUnreachable: 'Broker unreachable',
+};
+
+/** One alert: a rule that held for one subject (a channel, a segment, the broker) from raisedAt until clearedAt. */
+export interface AlertDto {
+  /** Unique for this run of HubScope. */
+  id: number;
+  rule: AlertRuleName;
+  /** What it is about: "channel lab.x", "/dev/shm/lab.x", "broker tcp://…". */
+  subject: string;
+  /** The channel row to mark, when the alert is about one. */
+  channel: string | null;
+  message: string;
+  /** ISO times; clearedAt is null while the alert holds. */
+  raisedAt: string;
+  clearedAt: string | null;
+  /** How long it held (until now while active). */
+  durationMs: number;
+}
+
+export interface AlertsStatus {
+  active: AlertDto[];
+  /** Cleared alerts, newest first (at most 200). */
+  history: AlertDto[];
+}
+
+export interface AlertRulesState {
+  rules: AlertRules;
+  /** The per-user rule file, or null when rules are not saved (tests, no HOME). */
+  file: string | null;
+  /** Why the file was not used (unreadable, not valid), in words; defaults apply then. */
+  problem: string | null;
+}
+
+// ---------------------------------------------------------------------------
+// Orphans (main/cleanup/, docs/recording.md): what dead producers and brokers left behind
+
+export interface OrphanDto {
+  kind: 'segment' | 'descriptor' | 'broker-endpoint';
+  /** Segment name, or the file name in the discovery directory. */
+  name: string;
+  size: number;
+  /** Milliseconds since the file was last modified. */
+  ageMs: number;
+  /** Why it is an orphan, in words. */
+  reason: string;
+  owner: { uid: number; user: string; mode: string };
+  /** Why this user cannot remove it (permissions), else null. */
+  blocker: string | null;
+}
+
+export interface OrphanRemovalDto extends OrphanDto {
+  outcome: 'removed' | 'gone' | 'kept' | 'not-permitted' | 'failed';
+  /** What happened, in words (owner and mode when not permitted). */
+  detail: string;
+}
+
+// ---------------------------------------------------------------------------
 // Requests and events
 
 /** State the UI follows: each topic can be fetched (`<topic>.get`) and is pushed on change. */
@@ -323,9 +500,10 @@ export interface Topics {
   datablocks: DataBlockRow[];
   broker: BrokerStatus;
   discovery: DiscoveryStatus;
+  alerts: AlertsStatus;
 }
 export type Topic = keyof Topics;
-export const TOPICS: readonly Topic[] = ['channels', 'datablocks', 'broker', 'discovery'];
+export const TOPICS: readonly Topic[] = ['channels', 'datablocks', 'broker', 'discovery', 'alerts'];
 
 export interface Requests {
   'app.info': { params: null; result: AppInfo };
@@ -340,6 +518,12 @@ export interface Requests {
   'live.open': { params: LiveOpenParams; result: LiveStreamInfo };
   'live.poll': { params: LivePollParams; result: LiveFrame };
   'live.close': { params: { streamId: number }; result: null };
+  'alerts.get': { params: null; result: Topics['alerts'] };
+  'alerts.rules.get': { params: null; result: AlertRulesState };
+  'alerts.rules.set': { params: { rules: AlertRules }; result: AlertRulesState };
+  // Orphans: listing is read-only; clean removes what is an orphan at that moment (re-checked).
+  'orphans.get': { params: null; result: OrphanDto[] };
+  'orphans.clean': { params: null; result: OrphanRemovalDto[] };
 }
 export type Method = keyof Requests;
 export type ParamsOf<M extends Method> = Requests[M]['params'];
@@ -355,6 +539,11 @@ export const METHODS: readonly Method[] = [
   'live.open',
   'live.poll',
   'live.close',
+  'alerts.get',
+  'alerts.rules.get',
+  'alerts.rules.set',
+  'orphans.get',
+  'orphans.clean',
 ];
 
 /** An error as it crosses the contract: a code a program can switch on and a sentence for a person. */

@@ -26,6 +26,10 @@ import { requestRejection } from '../protocol/validators.js';
 import { BrokerError } from './broker-error.js';
 import { ChannelRegistry, type Liveness } from './channel-registry.js';
 import { DiscoveryWaiters } from './discovery-waiters.js';
+import { RequestQueue } from './request-queue.js';
+import { BrokerMetrics, metricsReply } from './metrics.js';
+import { channelOf, TraceRing, type TraceEntry } from './trace.js';
+import { TraceSubscriptions } from './trace-subscriptions.js';
 import {
   createHandlers,
   type BrokerCore,
@@ -96,6 +100,10 @@ export interface BrokerOptions extends BrokerSecurityOptions {
   /** Most DISCOVER requests held at once while their channel is pending. */
   maxDiscoveryWaiters?: number;
   logger?: Logger;
+  /** Messages kept in the trace ring (trace.ts); default 1000. */
+  traceCapacity?: number;
+  /** Called with every trace entry (`hubscope broker --trace` logs them). */
+  onTrace?: (entry: TraceEntry) => void;
   /** Called once bound, with the real endpoint (e.g. to publish an endpoint file). */
   onListening?: (info: { endpoint: string; bootId: string; serverKey: string | null }) => void;
 }
@@ -139,10 +147,17 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   /** True while the receive loop waits with nothing left to read. */
   private waiting = false;
   private readonly counters: BrokerCounters = { requests: 0, errors: 0, dropped: 0 };
+  /** Per-connection and broker-wide message metrics (METRICS, Prometheus). */
+  readonly metrics = new BrokerMetrics();
+  /** The most recent messages received and sent (metadata only). */
+  readonly trace: TraceRing;
+  private readonly traceSubscriptions: TraceSubscriptions;
   private readonly schemas = new SchemaRegistry();
   private readonly channels: ChannelRegistry;
   private readonly waiters: DiscoveryWaiters;
   private readonly handlers: Handlers;
+  /** Requests read but not yet handled, served critical first (capability "qos"). */
+  private readonly queue: RequestQueue;
   private readonly stateWriter: StateFileWriter | undefined;
   private readonly liveness: Liveness;
   private sweeper: NodeJS.Timeout | undefined;
@@ -168,6 +183,13 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     this.muteMs = options.muteMs ?? DEFAULT_MUTE_MS;
     this.waiters = new DiscoveryWaiters(options.maxDiscoveryWaiters ?? 10_000);
     this.security = new BrokerSecurity(options, this.logger);
+    this.trace = new TraceRing(options.traceCapacity);
+    if (options.onTrace) this.trace.follow(options.onTrace);
+    this.traceSubscriptions = new TraceSubscriptions(
+      this.trace,
+      (to, body) => this.notify(to, 'TRACE_EVENT', body),
+      (s) => this.sessions.get(s.key) === s,
+    );
     // ZeroMQ itself drops a peer sending a frame far over the limit (abuse) as soon as
     // it reads the frame's size; anything up to OVERSIZE_FACTOR x the limit is read and
     // answered with TOO_LARGE. The receive high-water mark caps what ZeroMQ buffers per
@@ -199,6 +221,9 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       waiters: this.waiters,
       sessions: this.sessions,
       counters: this.counters,
+      metrics: this.metrics,
+      trace: this.trace,
+      traceSubscriptions: this.traceSubscriptions,
       bootId: this.bootId,
       startedAt: this.startedAt,
       heartbeatIntervalMs: this.heartbeatIntervalMs,
@@ -213,6 +238,25 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       clientsChanged: () => this.markChanged('clients'),
     };
     this.handlers = createHandlers(core);
+    this.queue = new RequestQueue(this.channels, (r) => this.dispatch(r.type, r.body, r.ctx, r.correlationId));
+  }
+
+  /**
+   * Tests and benchmarks: hold requests in the queue instead of handling them (to build
+   * a backlog deterministically); `resumeHandling` serves it in priority order.
+   */
+  pauseHandling(): void {
+    this.queue.paused = true;
+  }
+
+  resumeHandling(): void {
+    this.queue.paused = false;
+    this.queue.serve();
+  }
+
+  /** Requests read and waiting to be handled. */
+  get queuedRequests(): number {
+    return this.queue.size;
   }
 
   /** The endpoint clients connect to (the real port when bound to port 0). */
@@ -301,6 +345,12 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     return this.handlers.STATUS({}, { identity: Buffer.alloc(0), session: undefined, now: Date.now() }) as BrokerStatus;
   }
 
+  /** Same content as a METRICS reply. */
+  metricsSnapshot(): ReplyBody<'METRICS'> {
+    const { metrics, sessions, counters, startedAt, channels, schemas } = this;
+    return metricsReply({ metrics, sessions, counters, startedAt, channels, schemas }, Date.now());
+  }
+
   /** Calls `listener` (coalesced, at most once per event-loop turn) when channels, clients or schemas change. */
   subscribe(listener: (kinds: BrokerChange[]) => void): () => void {
     this.on('change', listener);
@@ -345,6 +395,8 @@ export class Broker extends EventEmitter<BrokerEventMap> {
         const now = Date.now();
         try {
           this.onMessage(frames, now);
+          // Read on while ZeroMQ has more ready (up to a batch), then serve the batch by priority.
+          if (this.queue.full || !this.router.readable) this.queue.serve();
         } catch (err) {
           // Never reached by design; a bug here must not stop the broker.
           this.logger.error('unexpected failure handling a message', { problem: (err as Error).stack ?? String(err) });
@@ -396,6 +448,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       return;
     }
     const { type, correlationId, body } = decoded.message;
+    this.observeReceived(frames, type, correlationId, body, now);
     if (!isRequestType(type)) {
       this.reject(
         guard,
@@ -430,7 +483,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     }
     if (session) session.lastSeenAt = now;
     this.counters.requests++;
-    this.dispatch(type, body, { identity, session, now }, correlationId);
+    this.queue.push({ type, body, ctx: { identity, session, now }, correlationId });
   }
 
   /**
@@ -527,11 +580,59 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       this.counters.dropped++;
       if (!this.closing) this.logger.debug('send failed', { type, problem: (err as Error).message });
     };
+    const json = JSON.stringify(body);
+    this.observeSent(identity, type, correlationId, body, json);
     try {
-      this.router.send([identity, FRAME_TAG, type, correlationId, JSON.stringify(body)]).catch(fail);
+      this.router.send([identity, FRAME_TAG, type, correlationId, json]).catch(fail);
     } catch (err) {
       fail(err);
     }
+  }
+
+  /** Counts a decoded message in the metrics and records it in the trace. */
+  private observeReceived(frames: Buffer[], type: string, correlationId: string, body: unknown, now: number): void {
+    const connection = frames[0]!.toString('hex');
+    let bytes = 0;
+    for (let i = 1; i < frames.length; i++) bytes += frames[i]!.length;
+    if (isRequestType(type)) this.metrics.received(connection, type, correlationId, bytes, now);
+    this.trace.push({
+      at: now,
+      direction: 'in',
+      connection,
+      ...this.clientOf(frames[0]!),
+      type,
+      correlationId,
+      ...optional('channel', channelOf(body)),
+      bytes,
+    });
+  }
+
+  /** Counts a reply, ERROR or notification and records it in the trace, with the latency of what it answers. */
+  private observeSent(identity: Buffer, type: string, correlationId: string, body: unknown, json: string): void {
+    const now = Date.now();
+    const connection = identity.toString('hex');
+    const bytes = FRAME_TAG.length + type.length + Buffer.byteLength(correlationId) + Buffer.byteLength(json);
+    const errorCode = type === ERROR_TYPE ? String((body as { code?: unknown }).code) : undefined;
+    const answered = this.metrics.sent(connection, type, correlationId, bytes, errorCode, now);
+    // A traced TRACE_EVENT would cause another one, without end.
+    if (type === 'TRACE_EVENT') return;
+    this.trace.push({
+      at: now,
+      direction: 'out',
+      connection,
+      ...this.clientOf(identity),
+      type,
+      correlationId,
+      ...optional('channel', channelOf(body)),
+      bytes,
+      ...(answered ?? {}),
+      ...optional('errorCode', errorCode),
+    });
+  }
+
+  private clientOf(identity: Buffer): { client?: string } {
+    const s = this.sessions.get(identity.toString('latin1'));
+    return s ? { client: s.name } : {};
   }
 
   private sweep(): void {
@@ -548,6 +649,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
         this.markChanged('clients');
         this.logger.info('client session expired', { client: s.name, host: s.host, pid: s.pid });
       }
+      this.metrics.prune((connection) => this.sessions.has(Buffer.from(connection, 'hex').toString('latin1')));
       for (const [key, guard] of this.guards) {
         if (now - guard.lastUsedAt > GUARD_IDLE_MS && !guard.muted(now) && !this.sessions.has(key)) {
           this.guards.delete(key);
@@ -568,6 +670,11 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     }
     this.pendingChanges.add(kind);
   }
+}
+
+/** `{[key]: value}`, or nothing when value is undefined (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
 /** Starts a broker (state file loaded, socket bound) and resolves once it serves. */

@@ -10,10 +10,13 @@ import type {
   ChannelStateT,
   ConsumerInfoT,
   DataBlockConfigT,
+  GroupShareT,
   NotificationBody,
   NotificationType,
+  QosClassT,
 } from '../protocol/messages.js';
 import { BrokerError } from './broker-error.js';
+import { ConsumerGroups } from './consumer-groups.js';
 import type { ClientKey, Session } from './session.js';
 
 export interface ChannelSchemaView {
@@ -38,6 +41,9 @@ export interface ProducerRegistration {
   registeredAt: number;
   lastHeartbeatAt: number;
   stale: boolean;
+  /** Capability "qos": the channel's class and the liveness it implies (the broker's default otherwise). */
+  qos?: QosClassT;
+  liveness?: Liveness;
 }
 
 export interface ConsumerRegistration {
@@ -47,6 +53,8 @@ export interface ConsumerRegistration {
   host: string;
   pid: number;
   expectedFingerprint?: string;
+  /** Capability "groups": the consumer group it is a member of. */
+  group?: string;
   route: Session;
   registeredAt: number;
   lastHeartbeatAt: number;
@@ -78,6 +86,8 @@ export interface ProducerRegisterInput {
   producerName: string;
   producerUid: string;
   description?: string;
+  qos?: QosClassT;
+  liveness?: Liveness;
 }
 
 export interface ConsumerRegisterInput {
@@ -87,6 +97,7 @@ export interface ConsumerRegisterInput {
   expectedFingerprint?: string;
   host: string;
   pid: number;
+  group?: string;
 }
 
 export interface ChannelFilter {
@@ -153,6 +164,7 @@ function ownedByAnotherKey(ch: Channel, by: ClientKey | undefined, what: string)
 
 export class ChannelRegistry {
   readonly channels = new Map<string, Channel>();
+  readonly groups = new ConsumerGroups();
 
   constructor(
     private readonly notify: Notify,
@@ -174,8 +186,11 @@ export class ChannelRegistry {
       consumerCount: ch.consumers.size,
     };
     if (ch.description !== undefined) info.description = ch.description;
+    const groups = this.groups.info(ch.name);
+    if (groups) info.groups = groups;
     const p = ch.producer;
     if (p) {
+      if (p.qos !== undefined) info.qos = p.qos;
       info.shmName = p.shmName;
       info.config = p.config;
       info.producer = {
@@ -278,6 +293,8 @@ export class ChannelRegistry {
       lastHeartbeatAt: now,
       stale: false,
     };
+    if (input.qos !== undefined) reg.qos = input.qos;
+    if (input.liveness !== undefined) reg.liveness = input.liveness;
     if (reregistered) current.route.producers.delete(current);
     ch.producer = reg;
     route.producers.add(reg);
@@ -346,9 +363,25 @@ export class ChannelRegistry {
     if (ch.producer === p) delete ch.producer;
   }
 
-  private detachConsumer(ch: Channel, c: ConsumerRegistration): void {
+  /** `keepGroup`: the same consumer registers again in the same group (no rebalance). */
+  private detachConsumer(ch: Channel, c: ConsumerRegistration, keepGroup = false): void {
     c.route.consumers.delete(c);
     if (ch.consumers.get(c.consumerId) === c) ch.consumers.delete(c.consumerId);
+    if (c.group !== undefined && !keepGroup) this.tellShares(ch, this.groups.leave(ch.name, c.group, c.consumerId));
+  }
+
+  /** GROUP_REBALANCED to every member of a group that rebalanced. */
+  private tellShares(ch: Channel, shares: GroupShareT[]): void {
+    for (const share of shares) {
+      const member = ch.consumers.get(share.consumerId);
+      if (member) this.notify(member.route, 'GROUP_REBALANCED', share);
+    }
+    if (shares.length > 0) this.changed();
+  }
+
+  /** The QoS class of a channel (its producer's; normal without one). */
+  qosOf(name: string): QosClassT | undefined {
+    return this.channels.get(name)?.producer?.qos;
   }
 
   /**
@@ -430,7 +463,7 @@ export class ChannelRegistry {
       );
     }
     if (!ch) ch = this.create(input.channel, false, now);
-    if (existing) this.detachConsumer(ch, existing);
+    if (existing) this.detachConsumer(ch, existing, sameProcess && existing.group === input.group);
     const reg: ConsumerRegistration = {
       channel: input.channel,
       consumerId: input.consumerId,
@@ -443,8 +476,10 @@ export class ChannelRegistry {
     };
     if (input.consumerName !== undefined) reg.consumerName = input.consumerName;
     if (input.expectedFingerprint !== undefined) reg.expectedFingerprint = input.expectedFingerprint;
+    if (input.group !== undefined) reg.group = input.group;
     ch.consumers.set(reg.consumerId, reg);
     route.consumers.add(reg);
+    if (input.group !== undefined) this.tellShares(ch, this.groups.join(ch.name, input.group, reg.consumerId));
     if (!sameProcess && ch.producer)
       this.notify(ch.producer.route, 'CONSUMER_JOINED', { channel: ch.name, consumer: consumerInfo(reg) });
     this.changed();
@@ -520,6 +555,8 @@ export class ChannelRegistry {
         }
       }
     }
+    // Every member is dropped below: no rebalance notifications on the way out.
+    this.groups.dropChannel(name);
     let notified = 0;
     const message = `channel ${name} was destroyed (CHANNEL_DESTROY); its registrations are removed`;
     const p = ch.producer;
@@ -591,8 +628,9 @@ export class ChannelRegistry {
       const p = ch.producer;
       if (p) {
         const silent = now - p.lastHeartbeatAt;
-        if (silent > liveness.removeAfterMs) this.removeProducer(ch, 'timeout', now);
-        else if (silent > liveness.staleAfterMs && !p.stale) {
+        const own = p.liveness ?? liveness;
+        if (silent > own.removeAfterMs) this.removeProducer(ch, 'timeout', now);
+        else if (silent > own.staleAfterMs && !p.stale) {
           p.stale = true;
           this.changed();
         }

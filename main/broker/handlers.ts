@@ -11,8 +11,13 @@ import {
 } from '../protocol/messages.js';
 import { VERSION } from '../version.js';
 import { BrokerError } from './broker-error.js';
+import { grantCapabilities, hasCapability, requireCapability } from './capabilities.js';
 import type { ChannelRegistry, ChannelSchemaView } from './channel-registry.js';
 import type { DiscoveryWaiters } from './discovery-waiters.js';
+import { qosTiming } from './qos.js';
+import { metricsReply, type BrokerMetrics } from './metrics.js';
+import type { TraceRing } from './trace.js';
+import type { TraceSubscriptions } from './trace-subscriptions.js';
 import { SchemaRegistry, type SchemaEntry } from './schema-registry.js';
 import type { BrokerSecurity } from './security.js';
 import { createSession, type Session } from './session.js';
@@ -36,6 +41,11 @@ export interface BrokerCore {
   readonly livenessTimeoutMs: number;
   readonly maxMessageBytes: number;
   readonly security: BrokerSecurity;
+  /** Message counts and latencies (metrics.ts), fed by the broker's receive and send paths. */
+  readonly metrics: BrokerMetrics;
+  /** Recent messages (trace.ts) and the sessions following them (TRACE_SUBSCRIBE). */
+  readonly trace: TraceRing;
+  readonly traceSubscriptions: TraceSubscriptions;
   endpoint(): string;
   /** A schema was added: persist the registry and tell subscribers. */
   schemasChanged(): void;
@@ -117,7 +127,7 @@ export function createHandlers(core: BrokerCore): Handlers {
         );
       }
       const version = Math.max(...common);
-      const existing = ctx.session;
+      let existing = ctx.session;
       // The key is proved before anything else changes; a second HELLO must prove the same one.
       const client = core.security.authenticate(body, version, ctx.identity, existing?.client);
       if (existing) {
@@ -129,7 +139,9 @@ export function createHandlers(core: BrokerCore): Handlers {
       } else {
         const s = createSession(ctx.identity, body.client, version, ctx.now, client);
         core.sessions.set(s.key, s);
+        existing = s;
       }
+      const capabilities = grantCapabilities(existing, body.capabilities ?? []);
       core.clientsChanged();
       const reply: ReplyBody<'HELLO'> = {
         version,
@@ -142,6 +154,7 @@ export function createHandlers(core: BrokerCore): Handlers {
       };
       // Negotiated: a protocol-1 client never sees fields it does not know.
       if (version >= AUTH_PROTOCOL_VERSION) reply.security = core.security.helloSecurity(client);
+      if (body.capabilities !== undefined) reply.capabilities = capabilities;
       return reply;
     },
 
@@ -184,7 +197,10 @@ export function createHandlers(core: BrokerCore): Handlers {
 
     PRODUCER_REGISTER(body, ctx) {
       const s = session(ctx);
+      if (body.qos !== undefined) requireCapability(s, 'qos', 'PRODUCER_REGISTER.qos');
       const schema = producerSchema(body, ctx.now);
+      const timing =
+        body.qos !== undefined ? qosTiming(body.qos, core.heartbeatIntervalMs, core.livenessTimeoutMs) : undefined;
       const input = {
         channel: body.channel,
         shmName: body.shmName,
@@ -195,9 +211,19 @@ export function createHandlers(core: BrokerCore): Handlers {
         producerName: body.producerName,
         producerUid: body.producerUid,
         ...(body.description !== undefined ? { description: body.description } : {}),
+        ...(body.qos !== undefined && timing ? { qos: body.qos, liveness: timing } : {}),
       };
       const r = core.channels.registerProducer(input, s, ctx.now);
-      return { channel: core.channels.info(r.channel), created: r.created, reregistered: r.reregistered };
+      const reply: ReplyBody<'PRODUCER_REGISTER'> = {
+        channel: core.channels.info(r.channel),
+        created: r.created,
+        reregistered: r.reregistered,
+      };
+      if (hasCapability(s, 'qos')) {
+        reply.heartbeatIntervalMs = timing?.heartbeatIntervalMs ?? core.heartbeatIntervalMs;
+        reply.livenessTimeoutMs = timing?.removeAfterMs ?? core.livenessTimeoutMs;
+      }
+      return reply;
     },
 
     PRODUCER_DEREGISTER(body, ctx) {
@@ -206,8 +232,39 @@ export function createHandlers(core: BrokerCore): Handlers {
     },
 
     CONSUMER_REGISTER(body, ctx) {
-      const r = core.channels.registerConsumer(body, session(ctx), ctx.now);
-      return { channel: core.channels.info(r.channel), reregistered: r.reregistered };
+      const s = session(ctx);
+      if (body.group !== undefined) requireCapability(s, 'groups', 'CONSUMER_REGISTER.group');
+      const r = core.channels.registerConsumer(body, s, ctx.now);
+      const reply: ReplyBody<'CONSUMER_REGISTER'> = {
+        channel: core.channels.info(r.channel),
+        reregistered: r.reregistered,
+      };
+      const share =
+        body.group !== undefined ? core.channels.groups.share(body.channel, body.group, body.consumerId) : undefined;
+      if (share) reply.share = share;
+      return reply;
+    },
+
+    GROUP_ACK(body, ctx) {
+      const s = session(ctx);
+      requireCapability(s, 'groups', 'GROUP_ACK');
+      // Only the connection holding the registration speaks for it.
+      const member = core.channels.channels.get(body.channel)?.consumers.get(body.consumerId);
+      if (!member || member.route !== s || member.group !== body.group) {
+        throw new BrokerError(
+          'NOT_A_MEMBER',
+          `consumer ${JSON.stringify(body.consumerId)} of this connection is not a member of group ${JSON.stringify(body.group)} on channel ${JSON.stringify(body.channel)}`,
+          { channel: body.channel, group: body.group, consumerId: body.consumerId },
+        );
+      }
+      const share = core.channels.groups.ack(
+        body.channel,
+        body.group,
+        body.consumerId,
+        body.generation,
+        body.lastRecordId,
+      );
+      return share;
     },
 
     CONSUMER_DEREGISTER(body, ctx) {
@@ -271,6 +328,40 @@ export function createHandlers(core: BrokerCore): Handlers {
 
     SCHEMA_LIST(body) {
       return { schemas: core.schemas.list(body.id) };
+    },
+
+    METRICS(_body, ctx) {
+      requireCapability(session(ctx), 'metrics', 'METRICS');
+      return metricsReply(core, ctx.now);
+    },
+
+    TRACE_SUBSCRIBE(body, ctx) {
+      const s = session(ctx);
+      requireCapability(s, 'trace', 'TRACE_SUBSCRIBE');
+      // The trace shows every client's message types, channels and sizes (never bodies):
+      // only a session that proved a key may follow it (docs/protocol.md, "Message tracing").
+      if (!s.client) {
+        throw new BrokerError(
+          'AUTH_FAILED',
+          'TRACE_SUBSCRIBE needs an authenticated session; this broker runs without authentication (--open)',
+        );
+      }
+      const filter = {
+        ...(body.types !== undefined ? { types: body.types } : {}),
+        ...(body.channel !== undefined ? { channel: body.channel } : {}),
+      };
+      const recent = body.recent ? core.trace.entries({ ...filter, limit: body.recent }) : [];
+      core.traceSubscriptions.subscribe(s, filter, ctx.now);
+      return {
+        capacity: core.trace.capacity,
+        recorded: core.trace.recorded,
+        maxEventsPerSecond: core.traceSubscriptions.maxEventsPerSecond,
+        recent,
+      };
+    },
+
+    TRACE_UNSUBSCRIBE(_body, ctx) {
+      return { wasSubscribed: core.traceSubscriptions.unsubscribe(session(ctx)) };
     },
 
     BYE(_body, ctx) {

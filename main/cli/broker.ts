@@ -2,6 +2,7 @@
 // Prints the bound endpoint on stdout (one line), logs to stderr (JSON lines with
 // --json), stops gracefully on SIGINT/SIGTERM after telling every client.
 import { startBroker, type Broker } from '../broker/broker.js';
+import type { TraceEntry } from '../broker/trace.js';
 import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../broker/logger.js';
 import { DEFAULT_BROKER_ENDPOINT } from '../core/options.js';
 import { chooseDiscoveryDir, ensureDiscoveryDir } from '../discovery/directory.js';
@@ -35,12 +36,21 @@ export interface BrokerCliOptions {
   allowFile: string | undefined;
   /** --key FILE: the broker's key pair; default broker.key in the config directory. */
   keyFile: string | undefined;
+  /** --trace: log every message received and sent (metadata, no bodies). */
+  trace: boolean;
+  /** --metrics-port N: serve Prometheus metrics on this port (0: a free one). */
+  metricsPort: number | undefined;
+  /** --metrics-host H: where the metrics endpoint binds; default 127.0.0.1. */
+  metricsHost: string;
 }
+
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
 
 const USAGE = `Usage: hubscope broker [--endpoint tcp://127.0.0.1:5570] [--state-file path]
                        [--log-level ${LOG_LEVELS.join('|')}] [--json] [--heartbeat-ms N]
                        [--discovery-dir DIR | --no-discovery]
                        [--allow FILE] [--key FILE] [--open]
+                       [--trace] [--metrics-port N [--metrics-host H]]
 
 Runs the MessageHub broker (protocol 1 and 2, docs/protocol.md) until SIGINT/SIGTERM.
 By default clients must use CURVE (any client key may connect) and a channel belongs
@@ -58,6 +68,11 @@ to the key that registered it (docs/security.md).
                       made on first start.
   --open              No authentication at all: anyone who reaches the endpoint may
                       register, take over or destroy any channel. Only when asked for.
+  --trace             Log every message received and sent (type, correlation id,
+                      channel, size, reply latency, error code; never a body).
+  --metrics-port N    Serve the broker's metrics in the Prometheus text format at
+                      http://H:N/metrics (0 picks a free port; the URL is printed).
+  --metrics-host H    Address the metrics endpoint binds (default ${DEFAULT_METRICS_HOST}).
   --state-file PATH   Keep the schema registry in this file across restarts.
   --log-level LEVEL   debug, info (default), warn or error.
   --json              Log JSON lines instead of text.
@@ -72,7 +87,8 @@ to the key that registered it (docs/security.md).
 
 Prints the bound endpoint on stdout once listening, then the server key line
 (\`server key <Z85> fingerprint <xxxx-xxxx-xxxx-xxxx> mode <curve|allow-list>\`, or
-\`open broker: no authentication\`); logs go to stderr.`;
+\`open broker: no authentication\`), and with --metrics-port \`metrics <URL>\`;
+logs go to stderr.`;
 
 function valueOf(args: string[], i: number, flag: string): string {
   const v = args[i + 1];
@@ -92,6 +108,9 @@ export function parseBrokerArgs(args: string[]): BrokerCliOptions {
     open: false,
     allowFile: undefined,
     keyFile: undefined,
+    trace: false,
+    metricsPort: undefined,
+    metricsHost: DEFAULT_METRICS_HOST,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -150,12 +169,33 @@ export function parseBrokerArgs(args: string[]): BrokerCliOptions {
       case '--key':
         o.keyFile = take();
         break;
+      case '--trace':
+        o.trace = true;
+        break;
+      case '--metrics-port': {
+        const v = take();
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n > 65535)
+          throw new UsageError(`--metrics-port ${JSON.stringify(v)} must be a port number from 0 to 65535`);
+        o.metricsPort = n;
+        break;
+      }
+      case '--metrics-host': {
+        const v = take();
+        if (v.length === 0 || /[\s/]/.test(v))
+          throw new UsageError(`--metrics-host ${JSON.stringify(v)} is not a host name or address`);
+        o.metricsHost = v;
+        break;
+      }
       default:
         throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   }
   if (o.open && (o.allowFile !== undefined || o.keyFile !== undefined)) {
     throw new UsageError('--open turns CURVE off; it cannot be combined with --allow or --key');
+  }
+  if (o.metricsHost !== DEFAULT_METRICS_HOST && o.metricsPort === undefined) {
+    throw new UsageError('--metrics-host needs --metrics-port');
   }
   return o;
 }
@@ -205,6 +245,7 @@ async function runUntilStopped(args: string[], hooks: BrokerCliHooks, stop: Stop
     ...security,
     ...(o.stateFile !== undefined ? { stateFile: o.stateFile } : {}),
     ...(o.heartbeatMs !== undefined ? { heartbeatIntervalMs: o.heartbeatMs } : {}),
+    ...(o.trace ? { onTrace: (entry: TraceEntry) => logger.info('trace', { ...entry }) } : {}),
     logger,
   }).catch(async (err: unknown) => {
     if (!isAddressInUse(err)) throw err;
@@ -216,11 +257,26 @@ async function runUntilStopped(args: string[], hooks: BrokerCliHooks, stop: Stop
       ? `server key ${broker.serverKey} fingerprint ${keyFingerprint(broker.serverKey)} mode ${broker.security.mode}\n`
       : 'open broker: no authentication (--open); anyone who reaches the endpoint may destroy any channel\n',
   );
+  let metricsServer: { url: string; close(): Promise<void> } | undefined;
+  if (o.metricsPort !== undefined) {
+    // Loaded only when asked for: nothing else needs prom-client.
+    const { brokerRegistry, serveMetrics } = await import('../broker/prometheus.js');
+    metricsServer = await serveMetrics(
+      brokerRegistry(() => broker.metricsSnapshot()),
+      o.metricsHost,
+      o.metricsPort,
+    ).catch(async (err: unknown) => {
+      await broker.close('the metrics endpoint could not start');
+      throw new Error(`cannot serve metrics on ${o.metricsHost}:${o.metricsPort}: ${(err as Error).message}`);
+    });
+  }
+  if (metricsServer) process.stdout.write(`metrics ${metricsServer.url}\n`);
   const endpointFile = o.discovery ? publishEndpointFile(broker, o.discoveryDir, logger) : undefined;
   await hooks.onListening?.({ endpoint: broker.endpoint, bootId: broker.bootId, serverKey: broker.serverKey });
   const signal = await stop.received;
   logger.info('shutting down', { signal });
   await broker.close(`broker stopped by ${signal}`);
+  await metricsServer?.close();
   await endpointFile?.remove();
   await hooks.onClosed?.();
   return signal;

@@ -17,6 +17,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./broker.js')).brokerCommand,
   },
   {
+    name: 'clean',
+    summary: 'List (or remove with --yes) segments and files left by dead processes',
+    load: async () => (await import('./clean.js')).cleanCommand,
+  },
+  {
     name: 'demo',
     summary: 'Run demo producers that write live DataBlocks',
     load: async () => (await import('./demo.js')).demoCommand,
@@ -47,14 +52,34 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./ls.js')).lsCommand,
   },
   {
+    name: 'record',
+    summary: 'Record DataBlock channels into an MCAP file',
+    load: async () => (await import('./record.js')).recordCommand,
+  },
+  {
+    name: 'replay',
+    summary: 'Replay an MCAP recording into DataBlocks',
+    load: async () => (await import('./replay.js')).replayCommand,
+  },
+  {
     name: 'serve',
     summary: 'Run HubScope headless and serve the UI to a browser',
     load: async () => (await import('./serve.js')).serveCommand,
   },
   {
+    name: 'trace',
+    summary: "Follow a broker's message trace live",
+    load: async () => (await import('./trace.js')).traceCommand,
+  },
+  {
     name: 'version',
     summary: 'Print the HubScope version',
     load: async () => (await import('./version.js')).versionCommand,
+  },
+  {
+    name: 'watch',
+    summary: 'Watch headless and report alerts (run a command or post a webhook on each)',
+    load: async () => (await import('./watch.js')).watchCommand,
   },
 ];
 

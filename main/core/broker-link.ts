@@ -2,11 +2,14 @@
 // one), stays connected to it as a client, and turns what it learns into the
 // contract's BrokerStatus. The broker's own endpoint file is published into the
 // discovery directory so producers and other apps find it.
-import type { BrokerChannelDto, BrokerStatus } from '../../preload/contract.js';
+import type { BrokerChannelDto, BrokerMetricsDto, BrokerStatus, BrokerTraceEntryDto } from '../../preload/contract.js';
 import { startBroker, type Broker } from '../broker/index.js';
 import { publishBrokerEndpoint, type BrokerEndpointHandle } from '../discovery/index.js';
 import { MessageHub, type ConnectionState } from '../hub/index.js';
-import type { ChannelInfoT } from '../protocol/messages.js';
+import { HealthTracker } from '../hub/health.js';
+import type { TraceEntry } from '../broker/trace.js';
+import type { ChannelInfoT, ReplyBody } from '../protocol/messages.js';
+import { groupFieldsOf } from './group-fields.js';
 import { VERSION } from '../version.js';
 import type { BrokerChoice } from './options.js';
 
@@ -25,7 +28,55 @@ export const BROKER_OFF: BrokerStatus = {
   security: null,
   serverKeyFingerprint: null,
   clientKeyFingerprint: null,
+  health: null,
+  metrics: null,
+  trace: [],
 };
+
+/** Trace entries of the embedded broker sent to the view on each refresh. */
+const TRACE_SHOWN = 200;
+
+function metricsDto(m: ReplyBody<'METRICS'>): BrokerMetricsDto {
+  return {
+    requests: m.requests,
+    requestsByType: m.requestsByType,
+    requestsPerSecond: m.requestsPerSecond,
+    errorsByCode: m.errorsByCode,
+    notifications: m.notifications,
+    dropped: m.dropped,
+    sessions: m.sessions,
+    registrations: m.registrations,
+    bytesIn: m.bytesIn,
+    bytesOut: m.bytesOut,
+    connections: m.connections.map((c) => ({
+      connection: c.connection,
+      client: c.client ?? null,
+      requests: c.requests,
+      errorsByCode: c.errorsByCode,
+      bytesIn: c.bytesIn,
+      bytesOut: c.bytesOut,
+      latencyP50Ms: c.latencyP50Ms,
+      latencyP99Ms: c.latencyP99Ms,
+    })),
+  };
+}
+
+function traceDto(e: TraceEntry): BrokerTraceEntryDto {
+  return {
+    seq: e.seq,
+    at: e.at,
+    direction: e.direction,
+    connection: e.connection,
+    client: e.client ?? null,
+    type: e.type,
+    correlationId: e.correlationId,
+    channel: e.channel ?? null,
+    bytes: e.bytes,
+    requestType: e.requestType ?? null,
+    latencyMs: e.latencyMs ?? null,
+    errorCode: e.errorCode ?? null,
+  };
+}
 
 /** How often the broker is asked for its state (also on every change it reports). */
 const POLL_MS = 2000;
@@ -47,6 +98,7 @@ function channelDto(c: ChannelInfoT): BrokerChannelDto {
       ? { name: c.producer.producerName, uid: c.producer.producerUid, pid: c.producer.pid, host: c.producer.host }
       : null,
     consumerCount: c.consumerCount,
+    ...groupFieldsOf(c),
   };
 }
 
@@ -89,6 +141,7 @@ export class BrokerLink {
   private refreshAgain = false;
   private channelInfos: ChannelInfoT[] | undefined;
   private current: BrokerStatus;
+  private readonly health = new HealthTracker();
 
   constructor(
     private readonly choice: BrokerChoice,
@@ -207,6 +260,9 @@ export class BrokerLink {
         hub.listSchemas(),
       ]);
       this.channelInfos = channels;
+      this.health.record(ping.rttMs);
+      // An older broker (no capability "metrics") answers with an error: no metrics, nothing else lost.
+      const metrics = await hub.request('METRICS', {}).then(metricsDto, () => null);
       this.current = {
         mode: this.current.mode,
         endpoint: hub.endpoint,
@@ -220,15 +276,21 @@ export class BrokerLink {
         schemas: schemas.map((s) => ({ id: s.id, version: s.version, fingerprint: s.fingerprint })),
         error: null,
         ...securityOf(hub),
+        health: this.health.health(),
+        metrics,
+        trace: this.broker?.trace.entries({ limit: TRACE_SHOWN }).map(traceDto) ?? [],
       };
     } catch (err) {
       this.channelInfos = undefined;
+      this.health.record(null);
       this.current = {
         ...this.current,
         endpoint: hub.endpoint,
         connection: connectionOf(hub.state),
         rttMs: null,
         error: (err as Error).message,
+        health: this.health.health(),
+        metrics: null,
       };
     }
     this.onChange();

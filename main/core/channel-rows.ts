@@ -8,6 +8,7 @@ import { segmentSummaryOf } from '../discovery/datablock-adapter.js';
 import { mergeChannels, normaliseShmName, type ChannelRow } from '../discovery/merge.js';
 import type { DiscoveryEntry } from '../discovery/model.js';
 import type { ChannelInfoT } from '../protocol/messages.js';
+import { groupFieldsOf } from './group-fields.js';
 import { diagnoseSegment } from './diagnose.js';
 
 export interface ChannelInputs {
@@ -33,6 +34,7 @@ export function channelRows(inputs: ChannelInputs): ChannelRowDto[] {
     segments: inputs.segments.map(segmentSummaryOf),
   });
   const rates = new Map(inputs.datablocks.map((d) => [normaliseShmName(d.name), d]));
+  const brokerInfo = new Map((inputs.broker ?? []).map((c) => [c.name, c]));
   return rows.map((row) => {
     const block = row.sources.includes('shm') && row.shmName ? rates.get(row.shmName) : undefined;
     return {
@@ -55,6 +57,7 @@ export function channelRows(inputs: ChannelInputs): ChannelRowDto[] {
       recordsPerSec: block?.recordsPerSec ?? null,
       bytesPerSec: block?.bytesPerSec ?? null,
       issues: block ? [...row.issues, ...diagnoseSegment(block)] : row.issues,
+      ...(brokerInfo.has(row.channel) ? groupFieldsOf(brokerInfo.get(row.channel)!) : {}),
     };
   });
 }

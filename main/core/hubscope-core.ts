@@ -3,9 +3,14 @@
 // discovery watcher, and the aggregation that merges them into the UI's topics.
 // Requests are answered through one Router; changes are pushed through one TopicBus.
 import { hostname } from 'node:os';
-import { ApiError, CONTRACT_VERSION, type AppInfo } from '../../preload/contract.js';
+import { ApiError, CONTRACT_VERSION, type AlertRules, type AppInfo } from '../../preload/contract.js';
+import { AlertEngine, type AlertNotifier } from '../alerts/alert-engine.js';
+import { alertRulesPath } from '../alerts/rule-file.js';
 import { createRouter, noParams, type Router } from '../bridge/router.js';
 import { VERSION } from '../version.js';
+import { findOrphans } from '../cleanup/orphans.js';
+import { cleanOrphans } from '../cleanup/remove.js';
+import { orphanDto, removalDto } from './orphan-dto.js';
 import { BROKER_OFF, BrokerLink } from './broker-link.js';
 import { channelRows } from './channel-rows.js';
 import { DataBlockMonitor } from './datablock-monitor.js';
@@ -23,11 +28,15 @@ export interface CoreOptions {
   services: ServiceOptions;
   /** Where segments are listed (default /dev/shm); tests point it elsewhere. */
   shmDir?: string;
+  /** The alert rule file (default: the per-user one, docs/alerts.md; null: rules in memory only) and notifiers. */
+  alerts?: { rulesFile?: string | null; notifiers?: AlertNotifier[] };
 }
 
 export interface HubScopeCore {
   readonly router: Router;
   readonly bus: TopicBus;
+  /** Evaluated on every update whether a view is open or not; shells add their notifiers. */
+  readonly alerts: AlertEngine;
   info(): AppInfo;
   close(): Promise<void>;
 }
@@ -56,6 +65,21 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
   const monitor = new DataBlockMonitor(options.shmDir);
   const discovery = services.discovery ? new DiscoveryLink(services.discovery, () => changed('discovery')) : null;
   const broker = new BrokerLink(services.broker, services.discovery?.dir ?? null, () => changed('broker'));
+  const alertRulesFile = options.alerts?.rulesFile;
+  const alerts = new AlertEngine({
+    rulesFile: alertRulesFile === undefined ? alertRulesPath() : alertRulesFile,
+    notifiers: options.alerts?.notifiers ?? [],
+  });
+  function evaluateAlerts(): void {
+    bus.publish(
+      'alerts',
+      alerts.update({
+        channels: bus.latest('channels') ?? [],
+        datablocks: bus.latest('datablocks') ?? [],
+        broker: bus.latest('broker') ?? BROKER_OFF,
+      }),
+    );
+  }
 
   // Changes arrive from three sources at their own pace; the channel rows are
   // recomputed once per event-loop turn however many arrived.
@@ -86,6 +110,7 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
           datablocks: monitor.current(),
         }),
       );
+      evaluateAlerts();
     });
   }
 
@@ -100,6 +125,8 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
   const sampler = setInterval(() => {
     monitor.sample();
     changed('datablocks');
+    // Rules that count time (nothing arrived for N s) hold even when no topic changed.
+    evaluateAlerts();
     // Staleness of descriptor files: the discovery watcher reports each change of status itself.
   }, services.sampleIntervalMs);
 
@@ -132,6 +159,19 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
       },
       'live.poll': (params) => live.poll(params),
       'live.close': ({ streamId }) => live.close(streamId),
+      'alerts.get': () => bus.latest('alerts') ?? alerts.status(),
+      'alerts.rules.get': () => alerts.rules(),
+      'orphans.get': async () =>
+        (await findOrphans({ discoveryDir: services.discovery?.dir ?? null, shmDir: options.shmDir })).map(orphanDto),
+      'orphans.clean': async () =>
+        (await cleanOrphans({ discoveryDir: services.discovery?.dir ?? null, shmDir: options.shmDir })).map(removalDto),
+      'alerts.rules.set': ({ rules }) => {
+        try {
+          return alerts.setRules(rules);
+        } catch (err) {
+          throw new ApiError('BAD_REQUEST', (err as Error).message);
+        }
+      },
     },
     {
       'app.info': noParams,
@@ -143,12 +183,18 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
       'live.open': checkLiveOpen,
       'live.poll': checkLivePoll,
       'live.close': checkLiveClose,
+      'alerts.get': noParams,
+      'alerts.rules.get': noParams,
+      'alerts.rules.set': checkRulesParams,
+      'orphans.get': noParams,
+      'orphans.clean': noParams,
     },
   );
 
   return {
     router,
     bus,
+    alerts,
     info: () => info,
     async close() {
       clearInterval(sampler);
@@ -157,6 +203,15 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
       await Promise.all([discovery?.close(), broker.close()]);
     },
   };
+}
+
+function checkRulesParams(params: unknown): { rules: AlertRules } {
+  const p = params as { rules?: unknown } | null;
+  if (!p || typeof p.rules !== 'object' || p.rules === null) {
+    throw new ApiError('BAD_REQUEST', 'alerts.rules.set needs { rules: {...} }.');
+  }
+  // The rule set itself is checked by the engine, which names what is wrong.
+  return { rules: p.rules as AlertRules };
 }
 
 function checkInspectParams(params: unknown): { name: string; records?: number; schemaPath?: string } {

@@ -6,7 +6,13 @@ import { hostname } from 'node:os';
 import { Dealer } from 'zeromq';
 import { helloProof, keyFingerprint } from '../keys/key-pair.js';
 import { decodeFrames } from '../protocol/frames.js';
-import { PROTOCOL_VERSIONS, type ReplyBody, type RequestBody, type RequestType } from '../protocol/messages.js';
+import {
+  CAPABILITIES,
+  PROTOCOL_VERSIONS,
+  type ReplyBody,
+  type RequestBody,
+  type RequestType,
+} from '../protocol/messages.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { resolveSecurity, type HubSecurity, type ResolvedSecurity } from './client-security.js';
 import type { ConnectionGeneration } from './connection-generation.js';
@@ -95,6 +101,11 @@ export class BrokerConnection {
   }
 
   /** Closing starts here so that no reconnection begins while the hub says goodbye. */
+  /** A registration needs heartbeats at least this often (capability "qos": a critical channel). */
+  heartbeatAtMost(intervalMs: number): void {
+    this.heartbeat.atMost(intervalMs);
+  }
+
   stopReconnecting(): void {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
@@ -172,6 +183,8 @@ export class BrokerConnection {
       const helloBody: RequestBody<'HELLO'> = {
         versions: [...PROTOCOL_VERSIONS],
         client: { name: this.settings.clientName, host: hostname(), pid: process.pid },
+        // Consumer groups and QoS (docs/protocol.md "Capabilities"); a broker without them ignores the field.
+        capabilities: [...CAPABILITIES],
       };
       if (security.curve) {
         helloBody.auth = {

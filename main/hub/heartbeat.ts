@@ -15,18 +15,31 @@ export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   /** A slow broker must not get a second heartbeat queued behind the first. */
   private inFlight = false;
+  /** The shortest interval a registration asked for (a critical channel, capability "qos"); kept across reconnects. */
+  private fastestMs = Infinity;
+  private running: { link: ConnectionGeneration; intervalMs: number; timeoutMs: number } | undefined;
 
   constructor(private readonly content: HeartbeatContent) {}
 
   /** `timeoutMs`: late replies are tolerated up to the liveness timeout, only then is the broker presumed hung. */
   start(link: ConnectionGeneration, intervalMs: number, timeoutMs: number): void {
     this.stop();
-    this.timer = setInterval(() => void this.beat(link, timeoutMs), intervalMs);
+    const every = Math.min(intervalMs, this.fastestMs);
+    this.running = { link, intervalMs, timeoutMs };
+    this.timer = setInterval(() => void this.beat(link, timeoutMs), every);
+  }
+
+  /** A registration must be refreshed at least every `intervalMs` (PRODUCER_REGISTER_OK.heartbeatIntervalMs). */
+  atMost(intervalMs: number): void {
+    if (intervalMs >= this.fastestMs) return;
+    this.fastestMs = intervalMs;
+    if (this.running) this.start(this.running.link, this.running.intervalMs, this.running.timeoutMs);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.running = undefined;
     this.inFlight = false;
   }
 

@@ -1,7 +1,13 @@
 // Types of the MessageHub public API, apart from the class, so that the modules
 // behind the facade can share them without importing the facade.
 import type { EventEmitter } from 'node:events';
-import type { ChannelStateT, DataBlockConfigT, NotificationType, SchemaDocumentT } from '../protocol/messages.js';
+import type {
+  ChannelStateT,
+  DataBlockConfigT,
+  NotificationType,
+  QosClassT,
+  SchemaDocumentT,
+} from '../protocol/messages.js';
 import type { BackoffOptions } from './backoff.js';
 import type { HubSecurity } from './client-security.js';
 
@@ -40,6 +46,8 @@ export interface ProducerRegistrationInput {
   /** Stable producer identity; default: a fresh UUID per registration. */
   producerUid?: string;
   description?: string;
+  /** Capability "qos": the channel's class (default normal); sets its heartbeat interval and priority. */
+  qos?: QosClassT;
   host?: string;
   pid?: number;
 }
@@ -50,6 +58,8 @@ export interface ConsumerRegistrationInput {
   consumerId?: string;
   consumerName?: string;
   expectedFingerprint?: string;
+  /** Capability "groups": join this consumer group (the handle's `share` says which records it owns). */
+  group?: string;
   host?: string;
   pid?: number;
 }

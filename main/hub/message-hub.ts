@@ -216,7 +216,9 @@ export class MessageHub extends EventEmitter<HubEventMap> implements HandleOwner
     if (input.schema) registration.schema = input.schema;
     if (input.schemaDefinition) registration.schemaDefinition = input.schemaDefinition;
     if (input.description !== undefined) registration.description = input.description;
+    if (input.qos !== undefined) registration.qos = input.qos;
     const reply = await this.request('PRODUCER_REGISTER', registration);
+    if (reply.heartbeatIntervalMs !== undefined) this.connection.heartbeatAtMost(reply.heartbeatIntervalMs);
     const handle = new ProducerHandle(this, registration, reply.channel);
     this.registry.addProducer(handle);
     return handle;
@@ -234,8 +236,10 @@ export class MessageHub extends EventEmitter<HubEventMap> implements HandleOwner
     };
     if (input.consumerName !== undefined) registration.consumerName = input.consumerName;
     if (input.expectedFingerprint !== undefined) registration.expectedFingerprint = input.expectedFingerprint;
+    if (input.group !== undefined) registration.group = input.group;
     const reply = await this.request('CONSUMER_REGISTER', registration);
     const handle = new ConsumerHandle(this, registration, reply.channel);
+    if (reply.share) handle.share = reply.share;
     this.registry.addConsumer(handle);
     return handle;
   }

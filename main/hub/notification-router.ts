@@ -84,6 +84,11 @@ export class NotificationRouter {
         else handle.markDropped({ reason: body.reason, message: body.message });
         break;
       }
+      case 'GROUP_REBALANCED': {
+        const body = raw as NotificationBody<'GROUP_REBALANCED'>;
+        this.registry.consumer(body.channel, body.consumerId)?.rebalanced(body);
+        break;
+      }
       case 'BROKER_SHUTDOWN': {
         const body = raw as NotificationBody<'BROKER_SHUTDOWN'>;
         link.lost(`the broker shut down (${body.reason})`);

@@ -2,12 +2,13 @@
 // them to heartbeat and to register them again after a reconnect or broker restart;
 // notifications about their channel arrive as events on them.
 import { EventEmitter } from 'node:events';
-import type { ChannelInfoT, ConsumerInfoT, NotificationBody, RequestBody } from '../protocol/messages.js';
+import type { ChannelInfoT, ConsumerInfoT, GroupShareT, NotificationBody, RequestBody } from '../protocol/messages.js';
+import { ownsRecord } from '../protocol/group-share.js';
 import { HubError } from './hub-error.js';
 
 /** What a handle needs from its hub (kept narrow to avoid a circular dependency). */
 export interface HandleOwner {
-  request<T extends 'PRODUCER_DEREGISTER' | 'CONSUMER_DEREGISTER' | 'CONSUMER_LIST'>(
+  request<T extends 'PRODUCER_DEREGISTER' | 'CONSUMER_DEREGISTER' | 'CONSUMER_LIST' | 'GROUP_ACK'>(
     type: T,
     body: RequestBody<T>,
   ): Promise<unknown>;
@@ -34,6 +35,8 @@ interface ConsumerEvents {
   'channel-active': [NotificationBody<'CHANNEL_ACTIVE'>];
   'producer-gone': [NotificationBody<'PRODUCER_GONE'>];
   'channel-closing': [NotificationBody<'CHANNEL_CLOSING'>];
+  /** Its consumer group rebalanced: `share` is the new one (record ids id mod size == index). */
+  'group-rebalanced': [GroupShareT];
   reregistered: [ChannelInfoT];
   dropped: [DroppedEvent];
 }
@@ -114,6 +117,37 @@ export class ConsumerHandle extends EventEmitter<ConsumerEvents> {
 
   get consumerId(): string {
     return this.registration.consumerId;
+  }
+
+  /** Consumer groups: this member's share of the group (undefined when not in a group). */
+  share: GroupShareT | undefined;
+
+  /** Whether this member owns record `id` in its current share (always true outside a group). */
+  owns(id: number | bigint): boolean {
+    return this.share === undefined || ownsRecord(this.share, id);
+  }
+
+  /** Called by the hub on GROUP_REBALANCED for this member. */
+  rebalanced(share: GroupShareT): void {
+    this.share = share;
+    this.emit('group-rebalanced', share);
+  }
+
+  /**
+   * Confirms the generation this member acts on (and its progress). An older generation
+   * is refused with STALE_GENERATION; its details carry the current share.
+   */
+  async ack(lastRecordId?: number): Promise<GroupShareT> {
+    const share = this.share;
+    if (!share) throw new HubError('BAD_REQUEST', `consumer ${this.consumerId} is not a member of a consumer group`);
+    const reply = (await this.owner.request('GROUP_ACK', {
+      channel: this.channel,
+      group: share.group,
+      consumerId: this.consumerId,
+      generation: share.generation,
+      ...(lastRecordId !== undefined ? { lastRecordId } : {}),
+    })) as GroupShareT;
+    return reply;
   }
 
   /** Deregisters (the producer gets CONSUMER_LEFT). Safe to call twice or without a broker. */

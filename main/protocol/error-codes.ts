@@ -81,6 +81,19 @@ export const BROKER_ERROR_CODES = {
     action:
       "Connect with your own key pair and the broker's public key and send HELLO with auth (docs/security.md); ask the broker's operator to add your public key to the allow-list. Do not retry unchanged.",
   },
+  // ---------------------------------------------------------------- consumer groups (capability "groups")
+  STALE_GENERATION: {
+    meaning:
+      "A consumer group member acted on a generation older than the group's current one (GROUP_ACK): the group rebalanced since (a member joined, left or died).",
+    action:
+      'Take the share in details (generation, index, size), process record ids with id mod size == index from the new generation on, and acknowledge it.',
+  },
+  NOT_A_MEMBER: {
+    meaning:
+      'GROUP_ACK named a consumer that is not a member of that group on that channel (never joined, left or timed out).',
+    action: 'Register the consumer again with the group (CONSUMER_REGISTER.group).',
+  },
+  // ---------------------------------------------------------------- end of consumer groups
   SHUTTING_DOWN: {
     meaning: 'The broker is shutting down and accepts no new requests.',
     action: 'Reconnect with backoff; a restarted broker will answer HELLO with a new boot id.',

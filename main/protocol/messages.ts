@@ -153,6 +153,63 @@ export const DataBlockConfig = Type.Object(
   { description: `DataBlock segment configuration (${DATABLOCK_FORMAT_DOC}, "Header").` },
 );
 
+// ---------------------------------------------------------------- consumer groups and QoS (capabilities "groups", "qos")
+// Negotiated by HELLO.capabilities / HELLO_OK.capabilities, not by a protocol version:
+// a client that did not ask for a capability never sees its messages, and may not use its fields.
+
+/** Optional protocol features a client asks for in HELLO and the broker grants in HELLO_OK. */
+export const CAPABILITIES = ['groups', 'qos', 'metrics', 'trace'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+const CapabilityName = Type.String({
+  minLength: 1,
+  maxLength: 32,
+  pattern: '^[a-z][a-z0-9-]*$',
+  description: 'A capability name; unknown ones are ignored (not granted).',
+});
+
+export const QosClass = Type.Union([Type.Literal('critical'), Type.Literal('normal'), Type.Literal('bulk')], {
+  description:
+    'Priority of a channel (capability "qos"): its heartbeat interval and liveness timeout, the order the broker serves requests about it under load (critical first), and the severity of its problems.',
+});
+const GroupName = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+  description: 'Consumer group name, unique per channel.',
+});
+const Generation = Type.Integer({
+  minimum: 1,
+  description: 'Rises by one on every rebalance of the group (join, leave, death).',
+});
+/** A member's share of a group: it owns the record ids with id mod size == index. */
+const GroupShare = Type.Object({
+  channel: ChannelName,
+  group: GroupName,
+  consumerId: Type.String(),
+  generation: Generation,
+  index: Type.Integer({ minimum: 0, description: 'This member owns record ids with id mod size == index.' }),
+  size: Type.Integer({ minimum: 1, description: 'Members in the group in this generation.' }),
+});
+const GroupInfo = Type.Object({
+  name: GroupName,
+  generation: Generation,
+  members: Type.Array(
+    Type.Object({
+      consumerId: Type.String(),
+      index: Type.Integer({ minimum: 0 }),
+      ackedGeneration: Type.Integer({
+        minimum: 0,
+        description: 'The last generation this member acknowledged with GROUP_ACK (0: none yet).',
+      }),
+      lastRecordId: Type.Optional(
+        Type.Integer({ minimum: 0, description: 'The last record id the member reported processed (GROUP_ACK).' }),
+      ),
+    }),
+    { description: 'In share order (index 0 first).' },
+  ),
+});
+// ---------------------------------------------------------------- end of consumer groups and QoS building blocks
+
 const ProducerInfo = Type.Object({
   producerName: Type.String(),
   producerUid: Type.String(),
@@ -173,6 +230,10 @@ export const ChannelInfo = Type.Object({
   config: Type.Optional(DataBlockConfig),
   producer: Type.Optional(ProducerInfo),
   consumerCount: Count,
+  qos: Type.Optional(QosClass),
+  groups: Type.Optional(
+    Type.Array(GroupInfo, { description: 'Consumer groups of the channel (capability "groups").' }),
+  ),
 });
 
 export const ConsumerInfo = Type.Object({
@@ -211,6 +272,35 @@ const ClientInfo = Type.Object({
 
 const Empty = Type.Object({});
 
+// ---------------------------------------------------------------- message tracing (capability "trace")
+const TraceDirection = Type.Union([Type.Literal('in'), Type.Literal('out')], {
+  description: 'in: received by the broker; out: sent by it (reply, ERROR or notification).',
+});
+const TraceEntry = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1, description: 'Rises by one per entry the broker records.' }),
+    at: EpochMs,
+    direction: TraceDirection,
+    connection: Type.String({ description: "The connection's routing id, hex." }),
+    client: Type.Optional(Type.String({ description: 'The client name given in HELLO.' })),
+    type: Type.String(),
+    correlationId: Type.String({ description: 'Empty for notifications.' }),
+    channel: Type.Optional(Type.String({ description: 'The channel the message names.' })),
+    bytes: Count,
+    requestType: Type.Optional(Type.String({ description: 'On a reply or ERROR: the request type it answers.' })),
+    latencyMs: Type.Optional(
+      Type.Number({ minimum: 0, description: 'On a reply or ERROR: ms since the request arrived.' }),
+    ),
+    errorCode: Type.Optional(Type.String({ description: 'On an ERROR: its code.' })),
+  },
+  { description: 'One message the broker received or sent: metadata only, never its body.' },
+);
+const TraceTypes = Type.Array(Text(64), {
+  maxItems: 64,
+  description: 'Only these message types (a request type also matches its replies and ERRORs); omitted or []: all.',
+});
+// ---------------------------------------------------------------- end of message tracing building blocks
+
 // ---------------------------------------------------------------- requests and replies
 
 /** Every request type with its body and the body of its `<TYPE>_OK` reply. */
@@ -240,6 +330,12 @@ export const REQUESTS = {
           },
         ),
       ),
+      capabilities: Type.Optional(
+        Type.Array(CapabilityName, {
+          maxItems: 16,
+          description: 'Optional features the client asks for ("groups", "qos"); HELLO_OK.capabilities grants them.',
+        }),
+      ),
     }),
     reply: Type.Object({
       version: Type.Integer({ description: 'The protocol version chosen by the broker.' }),
@@ -253,6 +349,11 @@ export const REQUESTS = {
       maxMessageBytes: Type.Integer({ minimum: 1 }),
       broker: Type.Object({ software: Type.String(), version: Type.String() }),
       security: Type.Optional(Security),
+      capabilities: Type.Optional(
+        Type.Array(CapabilityName, {
+          description: 'The capabilities asked for in HELLO that this broker grants; absent when none were asked.',
+        }),
+      ),
     }),
   },
   PING: {
@@ -307,10 +408,17 @@ export const REQUESTS = {
       producerName: Text(128),
       producerUid: Text(128, 'Stable identity of the producer; with host and pid it identifies the owner.'),
       description: Type.Optional(Type.String({ maxLength: 1024 })),
+      qos: Type.Optional({ ...QosClass, description: 'Capability "qos": the channel\'s class; default normal.' }),
     }),
     reply: Type.Object({
       channel: ChannelInfo,
       created: Type.Boolean({ description: 'The channel did not exist before.' }),
+      heartbeatIntervalMs: Type.Optional(
+        Type.Integer({ minimum: 1, description: 'Capability "qos": heartbeat this channel at this interval.' }),
+      ),
+      livenessTimeoutMs: Type.Optional(
+        Type.Integer({ minimum: 1, description: 'Capability "qos": the liveness timeout of this channel.' }),
+      ),
       reregistered: Type.Boolean({ description: 'The same producer was already registered (idempotent).' }),
     }),
   },
@@ -331,8 +439,16 @@ export const REQUESTS = {
       expectedFingerprint: Type.Optional(Fingerprint),
       host: Host,
       pid: Pid,
+      group: Type.Optional({
+        ...GroupName,
+        description: 'Capability "groups": join this consumer group of the channel (GROUP_REBALANCED follows).',
+      }),
     }),
-    reply: Type.Object({ channel: ChannelInfo, reregistered: Type.Boolean() }),
+    reply: Type.Object({
+      channel: ChannelInfo,
+      reregistered: Type.Boolean(),
+      share: Type.Optional({ ...GroupShare, description: 'Capability "groups": this member\'s share after joining.' }),
+    }),
   },
   CONSUMER_DEREGISTER: {
     summary: 'A consumer leaves; its producer gets CONSUMER_LEFT.',
@@ -424,6 +540,94 @@ export const REQUESTS = {
     request: Type.Object({ id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) }),
     reply: Type.Object({ schemas: Type.Array(SchemaSummary) }),
   },
+  // ---------------------------------------------------------------- consumer groups (capability "groups")
+  GROUP_ACK: {
+    summary:
+      'A group member confirms the generation it acts on (and optionally its progress); an old generation gets STALE_GENERATION with the current share.',
+    request: Type.Object({
+      channel: ChannelName,
+      group: GroupName,
+      consumerId: Text(128),
+      generation: Generation,
+      lastRecordId: Type.Optional(
+        Type.Integer({ minimum: 0, description: 'The last record id this member processed.' }),
+      ),
+    }),
+    reply: GroupShare,
+  },
+  // ---------------------------------------------------------------- end of consumer groups
+  // ---------------------------------------------------------------- metrics (capability "metrics")
+  METRICS: {
+    summary:
+      'Connection and broker-wide metrics: requests by type and per second, errors by code, notifications, bytes, reply latency per connection, live registrations and sessions.',
+    request: Empty,
+    reply: Type.Object({
+      brokerTime: EpochMs,
+      uptimeMs: Type.Number(),
+      sessions: Count,
+      requests: Count,
+      requestsByType: Type.Record(Type.String(), Count, { description: 'Requests received, by type, since start.' }),
+      requestsPerSecond: Type.Record(Type.String(), Type.Number({ minimum: 0 }), {
+        description: 'Requests per second by type, averaged over the last 10 whole seconds.',
+      }),
+      errorsByCode: Type.Record(Type.String(), Count, { description: 'ERROR replies sent, by code.' }),
+      notifications: Count,
+      notificationsByType: Type.Record(Type.String(), Count),
+      dropped: Count,
+      bytesIn: Count,
+      bytesOut: Count,
+      registrations: Type.Object({ producers: Count, consumers: Count, channels: Count, schemas: Count }),
+      connections: Type.Array(
+        Type.Object({
+          connection: Type.String({ description: 'Routing id, hex.' }),
+          client: Type.Optional(Type.String({ description: 'The name given in HELLO.' })),
+          host: Type.Optional(Type.String()),
+          pid: Type.Optional(Pid),
+          requests: Count,
+          errorsByCode: Type.Record(Type.String(), Count),
+          bytesIn: Count,
+          bytesOut: Count,
+          latencyP50Ms: Type.Number({ minimum: 0, description: 'Median time from request to reply at the broker.' }),
+          latencyP99Ms: Type.Number({ minimum: 0 }),
+          firstSeenAt: EpochMs,
+          lastSeenAt: EpochMs,
+        }),
+        { description: 'Connections with a session, busiest first.' },
+      ),
+    }),
+  },
+  // ---------------------------------------------------------------- end of metrics
+  // ---------------------------------------------------------------- message tracing (capability "trace")
+  TRACE_SUBSCRIBE: {
+    summary:
+      'Follow the broker trace: TRACE_EVENT notifications for every message matching the filter, until TRACE_UNSUBSCRIBE or the session ends. Authenticated (CURVE) sessions only.',
+    request: Type.Object({
+      types: Type.Optional(TraceTypes),
+      channel: Type.Optional(ChannelName),
+      recent: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          maximum: 1000,
+          description: 'Also return up to this many matching entries already recorded.',
+        }),
+      ),
+    }),
+    reply: Type.Object({
+      capacity: Type.Integer({ minimum: 1, description: 'Entries the broker keeps in its trace ring.' }),
+      recorded: Count,
+      maxEventsPerSecond: Type.Integer({
+        minimum: 1,
+        description: 'TRACE_EVENTs sent to one subscriber per second at most; the rest are dropped and counted.',
+      }),
+      recent: Type.Array(TraceEntry, { description: 'Oldest first.' }),
+    }),
+  },
+  TRACE_UNSUBSCRIBE: {
+    summary: 'Stop the TRACE_EVENT notifications of this session.',
+    request: Empty,
+    reply: Type.Object({ wasSubscribed: Type.Boolean() }),
+  },
+  // ---------------------------------------------------------------- end of message tracing
   BYE: {
     summary: 'The client leaves: everything registered through this connection is deregistered.',
     request: Empty,
@@ -488,10 +692,30 @@ export const NOTIFICATIONS = {
       message: Type.String(),
     }),
   },
+  // ---------------------------------------------------------------- consumer groups (capability "groups")
+  GROUP_REBALANCED: {
+    summary:
+      'To every member of a consumer group after a join, leave or death: its share in the new generation. Members process record ids with id mod size == index from then on.',
+    body: GroupShare,
+  },
+  // ---------------------------------------------------------------- end of consumer groups
   BROKER_SHUTDOWN: {
     summary: 'To every client: the broker is stopping. Reconnect with backoff; a restarted broker has a new boot id.',
     body: Type.Object({ reason: Type.String() }),
   },
+  // ---------------------------------------------------------------- message tracing (capability "trace")
+  TRACE_EVENT: {
+    summary:
+      'To a TRACE_SUBSCRIBE session: one message the broker received or sent. TRACE_EVENTs themselves are never traced.',
+    body: Type.Object({
+      entry: TraceEntry,
+      dropped: Type.Integer({
+        minimum: 0,
+        description: 'Events not sent to this subscriber since the previous one (over maxEventsPerSecond).',
+      }),
+    }),
+  },
+  // ---------------------------------------------------------------- end of message tracing
 } as const satisfies Record<string, { summary: string; body: TSchema }>;
 
 export const ErrorBody = Type.Object({
@@ -521,6 +745,9 @@ export type ChannelStateT = Static<typeof ChannelState>;
 export type DataBlockConfigT = Static<typeof DataBlockConfig>;
 export type SchemaDocumentT = Static<typeof SchemaDocument>;
 export type SecurityModeT = Static<typeof SecurityMode>;
+export type QosClassT = Static<typeof QosClass>;
+export type GroupShareT = Static<typeof GroupShare>;
+export type GroupInfoT = Static<typeof GroupInfo>;
 
 export const REQUEST_TYPES = Object.keys(REQUESTS) as RequestType[];
 export const NOTIFICATION_TYPES = Object.keys(NOTIFICATIONS) as NotificationType[];

@@ -29,6 +29,9 @@ describe('hubscope broker options', () => {
       open: false,
       allowFile: undefined,
       keyFile: undefined,
+      trace: false,
+      metricsPort: undefined,
+      metricsHost: '127.0.0.1',
     });
     expect(parseBrokerArgs(['--no-discovery']).discovery).toBe(false);
     expect(parseBrokerArgs(['--open']).open).toBe(true);
@@ -48,6 +51,9 @@ describe('hubscope broker options', () => {
       open: false,
       allowFile: undefined,
       keyFile: undefined,
+      trace: false,
+      metricsPort: undefined,
+      metricsHost: '127.0.0.1',
     });
   });
 
@@ -78,6 +84,9 @@ describe('hubscope broker options', () => {
       '--no-discovery',
       '--allow',
       '--key',
+      '--trace',
+      '--metrics-port',
+      '--metrics-host',
       '--open',
     ])
       expect(brokerCommand.usage).toContain(flag);

@@ -5,6 +5,7 @@ export const ROUTES = [
   { id: 'broker', label: 'Broker' },
   { id: 'discovery', label: 'Discovery' },
   { id: 'live', label: 'Live board' },
+  { id: 'alerts', label: 'Alerts' },
 ] as const;
 
 export type RouteId = (typeof ROUTES)[number]['id'];
