@@ -3,31 +3,12 @@
 // consumers, as the protocol says). Also disabled rules and the broker being off.
 import { describe, expect, it } from 'vitest';
 import type { BrokerStatus, DataBlockRow } from '../../preload/contract.js';
+import { HEALTHY_SEQUENTIAL_ROW } from '../support/datablock-rows.js';
 import { AlertEvaluator } from '../../main/alerts/evaluator.js';
 import { DEFAULT_ALERT_RULES } from '../../main/alerts/rules.js';
 import { BROKER_OFF } from '../../main/core/broker-link.js';
 
-const block: DataBlockRow = {
-  name: 'lab.x',
-  size: 16384,
-  capacity: 8,
-  stride: 64,
-  policy: 'RingBuffer',
-  syncPolicy: 'Sequential',
-  totalSlotsWritten: '100',
-  producerPid: 1,
-  producerName: 'p',
-  alive: true,
-  liveness: 'alive',
-  valid: true,
-  problems: [],
-  recordsPerSec: 10,
-  bytesPerSec: 640,
-  overwritesPerSec: 10,
-  lag: 2,
-  idleMs: 100,
-  checksumFailures: 0,
-};
+const block: DataBlockRow = { ...HEALTHY_SEQUENTIAL_ROW, overwritesPerSec: 10 };
 const inputs = (b: DataBlockRow, broker: BrokerStatus = BROKER_OFF) => ({ channels: [], datablocks: [b], broker });
 
 describe('alert evaluator', () => {

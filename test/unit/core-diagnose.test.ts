@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { DataBlockRow } from '../../preload/contract.js';
+import { HEALTHY_SEQUENTIAL_ROW } from '../support/datablock-rows.js';
 import { diagnoseSegment, IDLE_NOTICE_MS } from '../../main/core/diagnose.js';
 
-const healthy: DataBlockRow = {
-  name: 'lab.x',
-  size: 16384,
-  capacity: 8,
-  stride: 64,
-  policy: 'RingBuffer',
-  syncPolicy: 'Sequential',
-  totalSlotsWritten: '100',
-  producerPid: 1,
-  producerName: 'p',
-  alive: true,
-  liveness: 'alive',
-  valid: true,
-  problems: [],
-  recordsPerSec: 10,
-  bytesPerSec: 640,
-  overwritesPerSec: 0,
-  lag: 2,
-  idleMs: 100,
-  checksumFailures: 0,
-};
+const healthy: DataBlockRow = HEALTHY_SEQUENTIAL_ROW;
 
 describe('diagnoseSegment', () => {
   it('says nothing about a healthy segment', () => {
