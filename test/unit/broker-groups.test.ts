@@ -13,7 +13,7 @@ import { createDataBlock, type DataBlockWriter } from '../../main/datablock/writ
 import type { GroupShareT } from '../../main/protocol/messages.js';
 import { unlinkQuietly, uniqueName as segmentName, VECTOR_SCHEMA } from './datablock-helpers.js';
 import { uniqueName } from './hub-fixtures/helpers.js';
-import { helloBody, RawClient } from './hub-fixtures/raw-client.js';
+import { helloBody, helloedRawClient, RawClient } from './hub-fixtures/raw-client.js';
 
 const HEARTBEAT_MS = 50;
 const GROUP = 'workers';
@@ -38,13 +38,8 @@ describe('consumer groups', () => {
   });
 
   async function client(capabilities?: string[]): Promise<RawClient> {
-    const raw = new RawClient(broker.endpoint);
+    const raw = await helloedRawClient(broker.endpoint, 'group-test', capabilities);
     raws.push(raw);
-    const hello = await raw.request('HELLO', {
-      ...(helloBody('group-test', [1, 2]) as object),
-      ...(capabilities ? { capabilities } : {}),
-    });
-    expect(hello.type).toBe('HELLO_OK');
     return raw;
   }
 

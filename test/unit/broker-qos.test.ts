@@ -9,7 +9,7 @@ import { MessageHub } from '../../main/hub/message-hub.js';
 import { PriorityQueue } from '../../main/broker/priority-queue.js';
 import { SMALL_RING } from '../support/spec-fixtures.js';
 import { uniqueName } from './hub-fixtures/helpers.js';
-import { helloBody, RawClient } from './hub-fixtures/raw-client.js';
+import { helloedRawClient, type RawClient } from './hub-fixtures/raw-client.js';
 
 const HEARTBEAT_MS = 1000;
 const BACKLOG = 50;
@@ -28,13 +28,8 @@ describe('priority channels (QoS)', () => {
   });
 
   async function client(capabilities?: string[]): Promise<RawClient> {
-    const raw = new RawClient(broker.endpoint);
+    const raw = await helloedRawClient(broker.endpoint, 'qos-test', capabilities);
     raws.push(raw);
-    const hello = await raw.request('HELLO', {
-      ...(helloBody('qos-test', [1, 2]) as object),
-      ...(capabilities ? { capabilities } : {}),
-    });
-    expect(hello.type).toBe('HELLO_OK');
     return raw;
   }
 

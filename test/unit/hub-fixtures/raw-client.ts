@@ -117,3 +117,20 @@ function sharedKeys(): CurveKeyPair {
 export function helloBody(name = 'raw-test', versions = [1]): unknown {
   return { versions, client: { name, host: 'testhost', pid: process.pid } };
 }
+
+/**
+ * A raw client on `endpoint` that has said HELLO for protocols 1 and 2, asking for
+ * `capabilities` when given; throws, naming the reply, unless the broker said HELLO_OK.
+ */
+export async function helloedRawClient(endpoint: string, name: string, capabilities?: string[]): Promise<RawClient> {
+  const raw = new RawClient(endpoint);
+  const hello = await raw.request('HELLO', {
+    ...(helloBody(name, [1, 2]) as object),
+    ...(capabilities ? { capabilities } : {}),
+  });
+  if (hello.type !== 'HELLO_OK') {
+    raw.close();
+    throw new Error(`HELLO from ${name} got ${hello.type}, not HELLO_OK`);
+  }
+  return raw;
+}
