@@ -33,7 +33,7 @@ export interface AppInfo {
   discoveryDir: string | null;
 }
 
-export type SourceKind = 'broker' | 'file' | 'shm';
+export type SourceKind = 'broker' | 'file' | 'shm' | 'pylabhub';
 
 export interface ProducerDto {
   name: string | null;
@@ -59,6 +59,8 @@ export interface ChannelRow {
   /** Consumer groups and QoS (docs/protocol.md "Consumer groups", "Priority channels"); absent when the broker says nothing. */
   qos?: QosClass;
   groups?: ConsumerGroupDto[];
+  /** What a pylabhub hub says about the channel (docs/pylabhub.md, "In the app"); absent when no hub lists it. */
+  pylabhub?: PylabhubRowDto;
 }
 
 // ---------------------------------------------------------------------------
@@ -210,6 +212,10 @@ export interface BrokerStatus {
   metrics: BrokerMetricsDto | null;
   /** The most recent messages of the embedded broker, oldest first ([] for a remote one: use `hubscope trace`). */
   trace: BrokerTraceEntryDto[];
+  /** This app's own connection to the broker, as the app counted it; null while off. */
+  appConnection: AppConnectionMetricsDto | null;
+  /** The most recent messages of this app's own connection, oldest first (out: sent by the app). */
+  appTrace: BrokerTraceEntryDto[];
 }
 
 // ---------------------------------------------------------------- broker metrics, health and trace
@@ -248,6 +254,22 @@ export interface BrokerMetricsDto {
   connections: BrokerConnectionMetricsDto[];
 }
 
+/** This app's MessageHub connection seen from the app (main/hub/connection-metrics.ts), across reconnects. */
+export interface AppConnectionMetricsDto {
+  requests: number;
+  replies: number;
+  /** Failed requests by code: the broker's ERROR codes and the client's own (UNAVAILABLE...). */
+  errorsByCode: Record<string, number>;
+  timeouts: number;
+  notifications: number;
+  reconnects: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Request to reply at the app (the broker's figure plus the time on the wire); null before any reply. */
+  rttP50Ms: number | null;
+  rttP99Ms: number | null;
+}
+
 /** One message the broker received (in) or sent (out): metadata only (docs/protocol.md, "Metrics and message tracing"). */
 export interface BrokerTraceEntryDto {
   seq: number;
@@ -266,6 +288,88 @@ export interface BrokerTraceEntryDto {
   errorCode: string | null;
 }
 // ---------------------------------------------------------------- end of broker metrics, health and trace
+
+// ---------------------------------------------------------------- pylabhub hubs (docs/pylabhub.md, "In the app")
+
+export interface PylabhubRoleDto {
+  uid: string;
+  name: string | null;
+  pid: number | null;
+}
+
+/** A channel as a pylabhub hub lists it (the hub's words; the hub wins where the spec differs). */
+export interface PylabhubChannelDto {
+  name: string;
+  transport: 'shm' | 'zmq' | null;
+  /** 'registering' | 'live' | 'stalled' | 'absent', or another word of the hub's. */
+  observable: string | null;
+  producer: PylabhubRoleDto | null;
+  consumers: PylabhubRoleDto[];
+  consumerCount: number | null;
+  schemaId: string | null;
+  /** 128 hex: slot-zone hash and flexzone hash in the hub's wire form (not comparable with a header hash). */
+  schemaHash: string | null;
+  topology: string | null;
+  slotsPerSec: number | null;
+  /** named: a /dev/shm segment called like the channel; memfd: handed only to registered consumers. */
+  shmKind: 'named' | 'memfd' | null;
+}
+
+/** A channel this app attached to as a consumer, at the user's request. */
+export interface PylabhubAttachDto {
+  hub: string;
+  channel: string;
+  consumerUid: string;
+  producerUid: string;
+  /** The producer's capability socket (unix://path) the DataBlock's fd is handed over on. */
+  capabilityEndpoint: string;
+  /** The DataBlock handed over by the producer: its size and the name the inspector opens it by (`memfd:<channel>`). */
+  handover: { size: number; segment: string; message: string };
+  /** What goes wrong with the consumer's heartbeats (not sent, the hub sent ERROR), else null. */
+  problem?: string | null;
+}
+
+export interface PylabhubHubDto {
+  endpoint: string;
+  /** The hub's identity key fingerprint (from hub.pubkey), xxxx-xxxx-xxxx-xxxx. */
+  hubKeyFingerprint: string;
+  /** HubScope's public key (the one the allow-list needs) and its fingerprint. */
+  ownPublicKey: string;
+  ownKeyFingerprint: string;
+  routingId: string;
+  state: 'connecting' | 'reachable' | 'silent' | 'unreachable';
+  rttMs: number | null;
+  /** ms since 1970 of the last valid reply. */
+  lastReplyAt: number | null;
+  /** A sentence the user can act on, or null while reachable. */
+  problem: string | null;
+  /** The exact plh_hub command the hub's admin must run (when silent), else null. */
+  allowListCommand: string | null;
+  /** Role uids the hub lists (producers, consumers). */
+  roles: string[];
+  /** Where this hub disagreed with the protocol spec (logged once each; monitoring goes on). */
+  differences: string[];
+  channels: PylabhubChannelDto[];
+  attached: PylabhubAttachDto[];
+  /** Attachments the hub ended (it closed the channel), the last per channel, with why; ms since 1970. */
+  ended?: Array<{ channel: string; reason: string; at: number }>;
+}
+
+/** The pylabhub side of a channel row: where it comes from and what can be done with it. */
+export interface PylabhubRowDto {
+  hub: string;
+  transport: 'shm' | 'zmq' | null;
+  shmKind: 'named' | 'memfd' | null;
+  observable: string | null;
+  topology: string | null;
+  /** Why no data preview is available for this channel, or null when the segment can be read. */
+  noPreview: string | null;
+  /** The handed-over DataBlock to open in the inspector (`memfd:<channel>`) while attached, else null. */
+  segment: string | null;
+  /** The "Attach as consumer" action; null where it does not apply (not a memfd channel). */
+  attach: { enabled: boolean; reason: string | null; attached: boolean } | null;
+}
+// ---------------------------------------------------------------- end of pylabhub hubs
 
 export interface DiscoveryEntryDto {
   file: string;
@@ -492,6 +596,43 @@ export interface OrphanRemovalDto extends OrphanDto {
 }
 
 // ---------------------------------------------------------------------------
+// Recording (main/record/, docs/recording.md): the app's Record button, one recording at a time
+
+export interface RecordingChannelDto {
+  /** The segment recorded (the MCAP topic). */
+  shmName: string;
+  recorded: number;
+  /** Records the producer overwrote before they could be copied (counted in the file's metadata). */
+  lost: number;
+  /** Why this channel stopped being recorded early (its segment went away), else null. */
+  stoppedBy: string | null;
+}
+
+export interface RecordingStatusDto {
+  /** recording: a recording runs; idle: none (the last one, if any, is described below). */
+  state: 'idle' | 'recording';
+  /** The folder recordings are written to. */
+  dir: string;
+  /** The running (or last) recording; null before the first. */
+  startedAt: string | null;
+  endedAt: string | null;
+  elapsedMs: number | null;
+  files: string[];
+  channels: RecordingChannelDto[];
+  /** Records written, all channels together. */
+  recorded: number;
+  /** Why the last recording could not go on (disk full, ...), in words; null when it did not fail. */
+  error: string | null;
+}
+
+export interface RecordStartParams {
+  /** Segment names, or channel names that have a segment. */
+  channels: string[];
+  /** A schema file (as for datablock.inspect) for channels whose schema is not otherwise known. */
+  schemaPath?: string;
+}
+
+// ---------------------------------------------------------------------------
 // Requests and events
 
 /** State the UI follows: each topic can be fetched (`<topic>.get`) and is pushed on change. */
@@ -501,9 +642,10 @@ export interface Topics {
   broker: BrokerStatus;
   discovery: DiscoveryStatus;
   alerts: AlertsStatus;
+  pylabhub: PylabhubHubDto[];
 }
 export type Topic = keyof Topics;
-export const TOPICS: readonly Topic[] = ['channels', 'datablocks', 'broker', 'discovery', 'alerts'];
+export const TOPICS: readonly Topic[] = ['channels', 'datablocks', 'broker', 'discovery', 'alerts', 'pylabhub'];
 
 export interface Requests {
   'app.info': { params: null; result: AppInfo };
@@ -524,6 +666,14 @@ export interface Requests {
   // Orphans: listing is read-only; clean removes what is an orphan at that moment (re-checked).
   'orphans.get': { params: null; result: OrphanDto[] };
   'orphans.clean': { params: null; result: OrphanRemovalDto[] };
+  // pylabhub hubs: attach/detach register (and unregister) this app as a consumer of one channel, only when the user asks.
+  'pylabhub.get': { params: null; result: Topics['pylabhub'] };
+  'pylabhub.attach': { params: { hub: string; channel: string }; result: PylabhubAttachDto };
+  'pylabhub.detach': { params: { hub: string; channel: string }; result: null };
+  // Recording: start writes into the recordings folder; status is polled while the UI shows it.
+  'record.start': { params: RecordStartParams; result: RecordingStatusDto };
+  'record.stop': { params: null; result: RecordingStatusDto };
+  'record.status': { params: null; result: RecordingStatusDto };
 }
 export type Method = keyof Requests;
 export type ParamsOf<M extends Method> = Requests[M]['params'];
@@ -544,6 +694,12 @@ export const METHODS: readonly Method[] = [
   'alerts.rules.set',
   'orphans.get',
   'orphans.clean',
+  'pylabhub.get',
+  'pylabhub.attach',
+  'pylabhub.detach',
+  'record.start',
+  'record.stop',
+  'record.status',
 ];
 
 /** An error as it crosses the contract: a code a program can switch on and a sentence for a person. */

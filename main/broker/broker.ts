@@ -26,9 +26,9 @@ import { requestRejection } from '../protocol/validators.js';
 import { BrokerError } from './broker-error.js';
 import { ChannelRegistry, type Liveness } from './channel-registry.js';
 import { DiscoveryWaiters } from './discovery-waiters.js';
-import { RequestQueue } from './request-queue.js';
+import { RequestQueue, SERVE_SLICE } from './request-queue.js';
 import { BrokerMetrics, metricsReply } from './metrics.js';
-import { channelOf, TraceRing, type TraceEntry } from './trace.js';
+import { channelOf, TraceRing, type TraceEntry } from '../protocol/trace.js';
 import { TraceSubscriptions } from './trace-subscriptions.js';
 import {
   createHandlers,
@@ -100,7 +100,7 @@ export interface BrokerOptions extends BrokerSecurityOptions {
   /** Most DISCOVER requests held at once while their channel is pending. */
   maxDiscoveryWaiters?: number;
   logger?: Logger;
-  /** Messages kept in the trace ring (trace.ts); default 1000. */
+  /** Messages kept in the trace ring (main/protocol/trace.ts); default 1000. */
   traceCapacity?: number;
   /** Called with every trace entry (`hubscope broker --trace` logs them). */
   onTrace?: (entry: TraceEntry) => void;
@@ -386,24 +386,39 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       while (!this.router.closed) {
         // Asked only here, with no receive pending: reading ZMQ_EVENTS while one is
         // pending could swallow the wake-up ZeroMQ gives the pending receive.
-        if (!this.router.readable) {
-          this.drainedAt = Date.now();
-          this.waiting = true;
-        }
-        const frames = await this.router.receive();
-        this.waiting = false;
-        const now = Date.now();
-        try {
-          this.onMessage(frames, now);
-          // Read on while ZeroMQ has more ready (up to a batch), then serve the batch by priority.
-          if (this.queue.full || !this.router.readable) this.queue.serve();
-        } catch (err) {
-          // Never reached by design; a bug here must not stop the broker.
-          this.logger.error('unexpected failure handling a message', { problem: (err as Error).stack ?? String(err) });
+        const readable = this.router.readable;
+        // Read ahead while ZeroMQ has more (request-queue.ts); serve a slice, critical
+        // first, when nothing more is ready or one is due (a critical request waits, the
+        // read-ahead is full), then read again.
+        if (this.queue.ready && (!readable || this.queue.due)) {
+          try {
+            burst += this.queue.serve(SERVE_SLICE);
+          } catch (err) {
+            // Never reached by design (handlers answer their own failures); a bug here must not stop the broker.
+            this.logger.error('unexpected failure handling a request', {
+              problem: (err as Error).stack ?? String(err),
+            });
+          }
+        } else {
+          if (!readable && this.queue.size === 0) {
+            this.drainedAt = Date.now();
+            this.waiting = true;
+          }
+          const frames = await this.router.receive();
+          this.waiting = false;
+          burst++;
+          try {
+            this.onMessage(frames, Date.now());
+          } catch (err) {
+            // Never reached by design; a bug here must not stop the broker.
+            this.logger.error('unexpected failure handling a message', {
+              problem: (err as Error).stack ?? String(err),
+            });
+          }
         }
         // A backlog is drained in microtasks; yield now and then so that timers (liveness
         // sweeps, and the app's own work when embedded) still run during a flood.
-        if (++burst >= YIELD_EVERY) {
+        if (burst >= YIELD_EVERY) {
           burst = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
@@ -483,7 +498,9 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     }
     if (session) session.lastSeenAt = now;
     this.counters.requests++;
-    this.queue.push({ type, body, ctx: { identity, session, now }, correlationId });
+    let bytes = 0;
+    for (let i = 1; i < frames.length; i++) bytes += frames[i]!.length;
+    this.queue.push({ type, body, ctx: { identity, session, now }, correlationId, bytes });
   }
 
   /**

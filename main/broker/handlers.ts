@@ -16,7 +16,7 @@ import type { ChannelRegistry, ChannelSchemaView } from './channel-registry.js';
 import type { DiscoveryWaiters } from './discovery-waiters.js';
 import { qosTiming } from './qos.js';
 import { metricsReply, type BrokerMetrics } from './metrics.js';
-import type { TraceRing } from './trace.js';
+import type { TraceRing } from '../protocol/trace.js';
 import type { TraceSubscriptions } from './trace-subscriptions.js';
 import { SchemaRegistry, type SchemaEntry } from './schema-registry.js';
 import type { BrokerSecurity } from './security.js';
@@ -43,7 +43,7 @@ export interface BrokerCore {
   readonly security: BrokerSecurity;
   /** Message counts and latencies (metrics.ts), fed by the broker's receive and send paths. */
   readonly metrics: BrokerMetrics;
-  /** Recent messages (trace.ts) and the sessions following them (TRACE_SUBSCRIBE). */
+  /** Recent messages (main/protocol/trace.ts) and the sessions following them (TRACE_SUBSCRIBE). */
   readonly trace: TraceRing;
   readonly traceSubscriptions: TraceSubscriptions;
   endpoint(): string;

@@ -6,7 +6,7 @@
 import type { NotificationBody } from '../protocol/messages.js';
 import { TokenBucket } from './rate-limiter.js';
 import type { Session } from './session.js';
-import { matchesTrace, type TraceEntry, type TraceFilter, type TraceRing } from './trace.js';
+import { matchesTrace, type TraceEntry, type TraceFilter, type TraceRing } from '../protocol/trace.js';
 
 export const DEFAULT_TRACE_EVENTS_PER_SECOND = 500;
 

@@ -2,7 +2,7 @@
 // Prints the bound endpoint on stdout (one line), logs to stderr (JSON lines with
 // --json), stops gracefully on SIGINT/SIGTERM after telling every client.
 import { startBroker, type Broker } from '../broker/broker.js';
-import type { TraceEntry } from '../broker/trace.js';
+import type { TraceEntry } from '../protocol/trace.js';
 import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../broker/logger.js';
 import { DEFAULT_BROKER_ENDPOINT } from '../core/options.js';
 import { chooseDiscoveryDir, ensureDiscoveryDir } from '../discovery/directory.js';

@@ -10,9 +10,9 @@ import {
   type DemoChannel,
   type DemoProfile,
 } from '../datablock/demo.js';
-import { SERVICE_OPTION_SPECS, serviceOptionsFrom } from '../core/options.js';
+import { SERVICE_OPTION_SPECS } from '../core/options.js';
+import { announceTarget } from './announce-target.js';
 import { announceProducers } from '../producer/announce.js';
-import { brokerFromDiscovery } from '../producer/find-broker.js';
 import { parseCliArgs, UsageError, type CliCommand, type NumberRule } from './command.js';
 import { waitForStopSignal } from '../shared/stop-signal.js';
 
@@ -97,18 +97,7 @@ export const demoCommand: CliCommand = {
     set('temperature', rate(values['temperature-hz']));
 
     // The demo registers with a broker; "embedded" (the app's default) means the app's usual endpoint here.
-    const services = serviceOptionsFrom({
-      broker: values.broker,
-      'discovery-dir': values['discovery-dir'],
-      'no-discovery': values['no-discovery'],
-    });
-    const discoveryDir = services.discovery?.dir ?? null;
-    const brokerEndpoint =
-      services.broker.mode === 'off'
-        ? null
-        : values.broker === undefined && process.env.HUBSCOPE_BROKER === undefined
-          ? ((await brokerFromDiscovery(discoveryDir)) ?? services.broker.endpoint)
-          : services.broker.endpoint;
+    const { discoveryDir, brokerEndpoint } = await announceTarget(values);
     // Listening from here on: a Ctrl-C during startup still stops the demo tidily once it is up.
     const stop = waitForStopSignal();
     const run = await startDemoProducers({

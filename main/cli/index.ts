@@ -52,6 +52,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./ls.js')).lsCommand,
   },
   {
+    name: 'pylabhub',
+    summary: 'List the channels of a pylabhub hub (plh_hub) as a monitor',
+    load: async () => (await import('./pylabhub.js')).pylabhubCommand,
+  },
+  {
     name: 'record',
     summary: 'Record DataBlock channels into an MCAP file',
     load: async () => (await import('./record.js')).recordCommand,

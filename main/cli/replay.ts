@@ -1,22 +1,35 @@
 // `hubscope replay file.mcap`: writes a recording back into DataBlocks (new segment
 // names unless --same-names) at the recorded pace, then keeps them until Ctrl-C.
+// Each replayed segment is announced like `hubscope demo`'s producers
+// (main/producer/announce.ts): a descriptor file with the recorded schema and a
+// broker registration, removed again when the replay stops.
+import { SERVICE_OPTION_SPECS } from '../core/options.js';
+import { announceTarget } from './announce-target.js';
+import { announceProducers, type Announcement } from '../producer/announce.js';
 import { openRecording } from '../record/recording-file.js';
 import { startReplay } from '../record/replay.js';
 import { waitForStopSignal } from '../shared/stop-signal.js';
 import { parseCliArgs, UsageError, type CliCommand } from './command.js';
 
-const USAGE = `Usage: hubscope replay file.mcap [--rate X] [--same-names | --suffix S] [--exit] [--json]
+const USAGE = `Usage: hubscope replay file.mcap [--rate X] [--same-names | --suffix S] [--exit] [--broker WHERE] [--discovery-dir DIR | --no-discovery] [--json]
 
 Writes the channels of a recording made by \`hubscope record\` back into
 DataBlocks, with the recorded schema and ring capacity, in log-time order at the
 recorded pace, so a recording can be watched in HubScope or fed to a consumer.
+Each segment is announced as a channel of its own name (a descriptor file with
+the recorded schema, and a broker registration), so HubScope decodes it at once.
 The segments stay after the last record until Ctrl-C (or SIGTERM), which
-removes them.
+removes them and their announcements.
 
   --rate X        Speed factor (default 1; 0 for as fast as possible).
   --suffix S      Segment name = recorded name + S (default ".replay").
   --same-names    Use the recorded segment names (they must not exist now).
   --exit          Remove the segments and exit when the replay ends.
+  --broker WHERE  Broker to register with: an endpoint or "off". Default: $HUBSCOPE_BROKER,
+                  else a live broker on this host announced in the discovery directory,
+                  else tcp://127.0.0.1:5570 (the app's embedded broker).
+  --discovery-dir DIR  Where to publish descriptors (default as for \`hubscope serve\`).
+  --no-discovery  Publish no descriptor files.
   --json          Print the segments as one JSON line, and one when done.
   -h, --help      Show this help.`;
 
@@ -34,6 +47,9 @@ export const replayCommand: CliCommand = {
         'same-names': { type: 'boolean', default: false },
         exit: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        broker: SERVICE_OPTION_SPECS.broker,
+        'discovery-dir': SERVICE_OPTION_SPECS['discovery-dir'],
+        'no-discovery': SERVICE_OPTION_SPECS['no-discovery'],
       },
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one recording (file.mcap)');
@@ -43,6 +59,8 @@ export const replayCommand: CliCommand = {
     if (values.suffix !== undefined && values['same-names']) {
       throw new UsageError('--suffix and --same-names do not go together');
     }
+    // Where to announce the segments: as `hubscope demo` chooses.
+    const { discoveryDir, brokerEndpoint } = await announceTarget(values);
     const rateText = values.rate ?? '1';
     const rate = Number(rateText) === 0 ? Infinity : Number(rateText);
     const recording = await openRecording(positionals[0] ?? '');
@@ -61,8 +79,32 @@ export const replayCommand: CliCommand = {
       await recording.close();
       throw err;
     }
+    const notes: string[] = [];
+    let announcement: Announcement;
+    try {
+      announcement = await announceProducers(
+        replay.segments.map((s) => ({
+          channel: s.shmName,
+          shmName: s.shmName,
+          schema: s.schema,
+          config: s.writer.config,
+        })),
+        {
+          producerName: 'hubscope replay',
+          discoveryDir,
+          brokerEndpoint,
+          onNote: (text) => (values.json ? notes.push(text) : console.log(text)),
+        },
+      );
+    } catch (err) {
+      abort.abort();
+      replay.close();
+      await recording.close();
+      stop.dispose();
+      throw err;
+    }
     const segments = replay.segments.map((s) => ({ topic: s.topic, shmName: s.shmName }));
-    if (values.json) console.log(JSON.stringify({ pid: process.pid, segments }));
+    if (values.json) console.log(JSON.stringify({ pid: process.pid, segments, notes }));
     else for (const s of segments) console.log(`replaying ${s.topic} into ${s.shmName}`);
     const finished = replay.done.then(
       () => null,
@@ -80,6 +122,7 @@ export const replayCommand: CliCommand = {
             .join(', ')}); Ctrl-C removes the segments`,
         );
       if (values.exit) {
+        await announcement.close();
         replay.close();
         await recording.close();
         stop.dispose();
@@ -91,6 +134,8 @@ export const replayCommand: CliCommand = {
     clearInterval(keepAlive);
     abort.abort();
     await finished;
+    // Descriptors and the broker registration first: nobody should be sent to a segment being removed.
+    await announcement.close();
     replay.close();
     await recording.close();
     stop.exitBy(signal);

@@ -1,7 +1,7 @@
 // `hubscope trace <endpoint>`: follows a broker's message trace live (TRACE_SUBSCRIBE,
 // then one line per TRACE_EVENT) until SIGINT/SIGTERM. Metadata only: the broker never
 // sends message bodies in its trace.
-import type { TraceEntry } from '../broker/trace.js';
+import type { TraceEntry } from '../protocol/trace.js';
 import { chooseDiscoveryDir } from '../discovery/directory.js';
 import { MessageHub } from '../hub/index.js';
 import type { NotificationBody, RequestBody } from '../protocol/messages.js';

@@ -2,12 +2,18 @@
 // one), stays connected to it as a client, and turns what it learns into the
 // contract's BrokerStatus. The broker's own endpoint file is published into the
 // discovery directory so producers and other apps find it.
-import type { BrokerChannelDto, BrokerMetricsDto, BrokerStatus, BrokerTraceEntryDto } from '../../preload/contract.js';
+import type {
+  AppConnectionMetricsDto,
+  BrokerChannelDto,
+  BrokerMetricsDto,
+  BrokerStatus,
+  BrokerTraceEntryDto,
+} from '../../preload/contract.js';
 import { startBroker, type Broker } from '../broker/index.js';
 import { publishBrokerEndpoint, type BrokerEndpointHandle } from '../discovery/index.js';
 import { MessageHub, type ConnectionState } from '../hub/index.js';
 import { HealthTracker } from '../hub/health.js';
-import type { TraceEntry } from '../broker/trace.js';
+import type { TraceEntry } from '../protocol/trace.js';
 import type { ChannelInfoT, ReplyBody } from '../protocol/messages.js';
 import { groupFieldsOf } from './group-fields.js';
 import { VERSION } from '../version.js';
@@ -31,6 +37,8 @@ export const BROKER_OFF: BrokerStatus = {
   health: null,
   metrics: null,
   trace: [],
+  appConnection: null,
+  appTrace: [],
 };
 
 /** Trace entries of the embedded broker sent to the view on each refresh. */
@@ -59,6 +67,12 @@ function metricsDto(m: ReplyBody<'METRICS'>): BrokerMetricsDto {
       latencyP99Ms: c.latencyP99Ms,
     })),
   };
+}
+
+/** The app's own connection (MessageHub.metrics()), without the endpoint the status already names. */
+function appConnectionDto(hub: MessageHub): AppConnectionMetricsDto {
+  const { endpoint: _endpoint, rttSamples: _samples, ...m } = hub.metrics();
+  return m;
 }
 
 function traceDto(e: TraceEntry): BrokerTraceEntryDto {
@@ -279,6 +293,7 @@ export class BrokerLink {
         health: this.health.health(),
         metrics,
         trace: this.broker?.trace.entries({ limit: TRACE_SHOWN }).map(traceDto) ?? [],
+        ...this.appSide(hub),
       };
     } catch (err) {
       this.channelInfos = undefined;
@@ -291,9 +306,18 @@ export class BrokerLink {
         error: (err as Error).message,
         health: this.health.health(),
         metrics: null,
+        ...this.appSide(hub),
       };
     }
     this.onChange();
+  }
+
+  /** What the app itself counted and traced on its connection (also while the broker is gone). */
+  private appSide(hub: MessageHub): Pick<BrokerStatus, 'appConnection' | 'appTrace'> {
+    return {
+      appConnection: appConnectionDto(hub),
+      appTrace: hub.trace({ limit: TRACE_SHOWN }).map(traceDto),
+    };
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import type { DiscoveryEntry } from '../discovery/model.js';
 import type { ChannelInfoT } from '../protocol/messages.js';
 import { groupFieldsOf } from './group-fields.js';
 import { diagnoseSegment } from './diagnose.js';
+import { pylabhubRowDto, type LinkedHubChannel } from './pylabhub-rows.js';
 
 export interface ChannelInputs {
   /** undefined while no broker answers: nothing is then compared with it. */
@@ -18,11 +19,14 @@ export interface ChannelInputs {
   files: DiscoveryEntry[];
   segments: DataBlockSummary[];
   datablocks: DataBlockRow[];
+  /** Channels of the pylabhub hubs that answer (none without --pylabhub). */
+  pylabhub?: LinkedHubChannel[];
 }
 
 function stateOf(row: ChannelRow): ChannelRowDto['state'] {
   if (row.brokerState === 'pending' || row.brokerState === 'closing') return row.brokerState;
   if (row.state === 'live') return 'active';
+  if (row.hubChannel?.observable === 'registering') return 'pending';
   return row.state;
 }
 
@@ -32,11 +36,15 @@ export function channelRows(inputs: ChannelInputs): ChannelRowDto[] {
     ...(inputs.brokerEndpoint ? { brokerEndpoint: inputs.brokerEndpoint } : {}),
     files: inputs.files,
     segments: inputs.segments.map(segmentSummaryOf),
+    ...(inputs.pylabhub?.length ? { pylabhub: inputs.pylabhub.map((c) => c.merge) } : {}),
   });
+  // The merge keeps the first hub's listing of a channel; its extra facts are keyed the same way.
+  const hubFacts = new Map((inputs.pylabhub ?? []).map((c) => [`${c.merge.hub}\u0000${c.merge.channel}`, c]));
   const rates = new Map(inputs.datablocks.map((d) => [normaliseShmName(d.name), d]));
   const brokerInfo = new Map((inputs.broker ?? []).map((c) => [c.name, c]));
   return rows.map((row) => {
     const block = row.sources.includes('shm') && row.shmName ? rates.get(row.shmName) : undefined;
+    const hub = row.hubChannel ? hubFacts.get(`${row.hubChannel.hub}\u0000${row.hubChannel.channel}`) : undefined;
     return {
       channel: row.channel,
       state: stateOf(row),
@@ -54,10 +62,12 @@ export function channelRows(inputs: ChannelInputs): ChannelRowDto[] {
           }
         : null,
       consumerCount: row.consumerCount ?? null,
-      recordsPerSec: block?.recordsPerSec ?? null,
+      // The segment's own counters when it is here; else the hub's rate from its metrics.
+      recordsPerSec: block?.recordsPerSec ?? hub?.slotsPerSec ?? null,
       bytesPerSec: block?.bytesPerSec ?? null,
       issues: block ? [...row.issues, ...diagnoseSegment(block)] : row.issues,
       ...(brokerInfo.has(row.channel) ? groupFieldsOf(brokerInfo.get(row.channel)!) : {}),
+      ...(hub ? { pylabhub: pylabhubRowDto(hub, row.sources.includes('shm')) } : {}),
     };
   });
 }

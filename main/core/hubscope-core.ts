@@ -19,6 +19,9 @@ import { inspectDataBlock, MAX_RECORDS } from './inspect-datablock.js';
 import { checkLiveClose, checkLiveOpen, checkLivePoll } from './live-params.js';
 import { LiveStreams } from './live-stream.js';
 import type { ServiceOptions } from './options.js';
+import { checkHubChannelParams, PylabhubLink } from './pylabhub-link.js';
+import { checkRecordStart, RecordSessions } from './record-session.js';
+import { defaultRecordingsDir } from '../record/recordings-dir.js';
 import { allowedSchemaDirs, lookUpSchema } from './schema-lookup.js';
 import { unitsOf } from './schema-units.js';
 import { TopicBus } from './topic-bus.js';
@@ -65,6 +68,7 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
   const monitor = new DataBlockMonitor(options.shmDir);
   const discovery = services.discovery ? new DiscoveryLink(services.discovery, () => changed('discovery')) : null;
   const broker = new BrokerLink(services.broker, services.discovery?.dir ?? null, () => changed('broker'));
+  const pylabhub = new PylabhubLink(services.pylabhub ?? [], () => changed('pylabhub'));
   const alertRulesFile = options.alerts?.rulesFile;
   const alerts = new AlertEngine({
     rulesFile: alertRulesFile === undefined ? alertRulesPath() : alertRulesFile,
@@ -85,9 +89,10 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
   // recomputed once per event-loop turn however many arrived.
   let channelsDue = false;
   let segmentsJson = '';
-  function changed(what: 'discovery' | 'broker' | 'datablocks'): void {
+  function changed(what: 'discovery' | 'broker' | 'datablocks' | 'pylabhub'): void {
     if (what === 'discovery' && discovery) bus.publish('discovery', discovery.status());
     if (what === 'broker') bus.publish('broker', broker.status());
+    if (what === 'pylabhub') bus.publish('pylabhub', pylabhub.status());
     if (what === 'datablocks') {
       const rows = bus.latest('datablocks');
       bus.publish('datablocks', monitor.current());
@@ -108,6 +113,7 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
           files: discovery?.entries() ?? [],
           segments: monitor.segments(),
           datablocks: monitor.current(),
+          pylabhub: pylabhub.channels(),
         }),
       );
       evaluateAlerts();
@@ -115,12 +121,14 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
   }
 
   bus.publish('broker', BROKER_OFF);
+  bus.publish('pylabhub', []);
   bus.publish('discovery', discovery ? { ...DISCOVERY_OFF, dir: discovery.dir } : DISCOVERY_OFF);
   monitor.sample();
   changed('datablocks');
   // Discovery first: the embedded broker publishes its endpoint file into that directory.
   await discovery?.start();
   await broker.start();
+  pylabhub.start();
 
   const sampler = setInterval(() => {
     monitor.sample();
@@ -131,6 +139,20 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
   }, services.sampleIntervalMs);
 
   const live = new LiveStreams();
+  const recordings = new RecordSessions(
+    services.recordingsDir ?? defaultRecordingsDir(),
+    async (shmName, schemaPath) =>
+      (
+        await lookUpSchema(shmName, schemaPath, {
+          files: discovery?.entries() ?? [],
+          brokerChannels: broker.channels(),
+          hub: broker.client,
+          schemaDirs: allowedSchemaDirs(services),
+        })
+      )?.schema ?? null,
+    // A channel name is recorded through its segment; a segment name stays as it is.
+    (name) => bus.latest('channels')?.find((r) => r.channel === name && r.shmName)?.shmName ?? name,
+  );
   const router = createRouter(
     {
       'app.info': () => info,
@@ -165,6 +187,12 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
         (await findOrphans({ discoveryDir: services.discovery?.dir ?? null, shmDir: options.shmDir })).map(orphanDto),
       'orphans.clean': async () =>
         (await cleanOrphans({ discoveryDir: services.discovery?.dir ?? null, shmDir: options.shmDir })).map(removalDto),
+      'pylabhub.get': () => bus.latest('pylabhub') ?? [],
+      'pylabhub.attach': ({ hub, channel }) => pylabhub.attach(hub, channel),
+      'pylabhub.detach': ({ hub, channel }) => pylabhub.detach(hub, channel),
+      'record.start': (params) => recordings.start(params),
+      'record.stop': () => recordings.stop(),
+      'record.status': () => recordings.status(),
       'alerts.rules.set': ({ rules }) => {
         try {
           return alerts.setRules(rules);
@@ -188,6 +216,12 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
       'alerts.rules.set': checkRulesParams,
       'orphans.get': noParams,
       'orphans.clean': noParams,
+      'pylabhub.get': noParams,
+      'pylabhub.attach': checkHubChannelParams('pylabhub.attach'),
+      'pylabhub.detach': checkHubChannelParams('pylabhub.detach'),
+      'record.start': checkRecordStart,
+      'record.stop': noParams,
+      'record.status': noParams,
     },
   );
 
@@ -198,9 +232,10 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
     info: () => info,
     async close() {
       clearInterval(sampler);
+      await recordings.close();
       live.closeAll();
       monitor.close();
-      await Promise.all([discovery?.close(), broker.close()]);
+      await Promise.all([discovery?.close(), broker.close(), pylabhub.close()]);
     },
   };
 }

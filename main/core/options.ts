@@ -4,7 +4,15 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chooseDiscoveryDir, type DiscoveryDirChoice } from '../discovery/directory.js';
+import { defaultRecordingsDir } from '../record/recordings-dir.js';
 import { UsageError } from '../shared/command-line.js';
+import {
+  PYLABHUB_OPTION_SPECS,
+  PYLABHUB_OPTIONS_HELP,
+  pylabhubOptionsFrom,
+  type PylabhubHubChoice,
+  type PylabhubOptionValues,
+} from './pylabhub-options.js';
 
 export const DEFAULT_BROKER_ENDPOINT = 'tcp://127.0.0.1:5570';
 
@@ -18,6 +26,10 @@ export interface ServiceOptions {
   sampleIntervalMs: number;
   /** Folders (absolute) the UI may read schema files from, besides the discovery directory and demo schemas. */
   schemaDirs?: string[];
+  /** pylabhub hubs to monitor (--pylabhub); none when absent. */
+  pylabhub?: PylabhubHubChoice[];
+  /** Where the Record button writes (--recordings-dir); absent: defaultRecordingsDir() (docs/recording.md). */
+  recordingsDir?: string;
 }
 
 export const SERVICE_OPTIONS_HELP = `Service options (the desktop app accepts them too, after \`npm start --\`):
@@ -32,7 +44,10 @@ export const SERVICE_OPTIONS_HELP = `Service options (the desktop app accepts th
   --discovery-poll MS    Poll the directory every MS ms instead of using file-system events
                          (for NFS/SMB shares).
   --schema-dir DIR       A folder the inspector may read schema files from (repeatable); the
-                         discovery directory and the demo schemas are always allowed.`;
+                         discovery directory and the demo schemas are always allowed.
+  --recordings-dir DIR   Where the app's Record button writes MCAP files (default:
+                         $XDG_DATA_HOME/hubscope/recordings, else ~/.local/share/hubscope/recordings).
+${PYLABHUB_OPTIONS_HELP}`;
 
 export const SERVICE_OPTION_SPECS = {
   broker: { type: 'string' },
@@ -41,15 +56,18 @@ export const SERVICE_OPTION_SPECS = {
   'no-discovery': { type: 'boolean', default: false },
   'discovery-poll': { type: 'string' },
   'schema-dir': { type: 'string', multiple: true },
+  'recordings-dir': { type: 'string' },
+  ...PYLABHUB_OPTION_SPECS,
 } as const;
 
-export interface ServiceOptionValues {
+export interface ServiceOptionValues extends PylabhubOptionValues {
   broker?: string | undefined;
   'broker-endpoint'?: string | undefined;
   'discovery-dir'?: string | undefined;
   'no-discovery'?: boolean | undefined;
   'discovery-poll'?: string | undefined;
   'schema-dir'?: string[] | undefined;
+  'recordings-dir'?: string | undefined;
 }
 
 const ENDPOINT = /^(tcp:\/\/[^\s/]+:\d{1,5}|ipc:\/\/\S+)$/;
@@ -87,7 +105,28 @@ export function serviceOptionsFrom(values: ServiceOptionValues, env: NodeJS.Proc
     if (!isDirectory(dir)) throw new UsageError(`--schema-dir ${dir} is not a directory.`);
     return resolve(dir);
   });
-  return { broker, discovery, sampleIntervalMs: 1000, schemaDirs };
+  const pylabhub = pylabhubOptionsFrom(values, env);
+  const recordingsDir = values['recordings-dir'];
+  if (recordingsDir !== undefined && (recordingsDir === '' || existsNotDirectory(recordingsDir))) {
+    throw new UsageError(`--recordings-dir ${recordingsDir} is not a directory.`);
+  }
+  return {
+    broker,
+    discovery,
+    sampleIntervalMs: 1000,
+    schemaDirs,
+    ...(pylabhub.length ? { pylabhub } : {}),
+    recordingsDir: recordingsDir !== undefined ? resolve(recordingsDir) : defaultRecordingsDir(env),
+  };
+}
+
+/** Something other than a directory is there (a folder that does not exist yet is made on the first recording). */
+function existsNotDirectory(path: string): boolean {
+  try {
+    return !statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isDirectory(path: string): boolean {

@@ -101,15 +101,21 @@ export class DataBlockReader {
   /** Where the native side opened the file, when not by its name (see CheckedSegmentFile.reopenPath). */
   private readonly openedAs: string | null;
 
-  /** `checked`: the file as openDataBlock checked it; the mapping must be of that very file. */
-  constructor(target: SegmentTarget, checked?: CheckedSegmentFile) {
+  /**
+   * `checked`: the file as openDataBlock checked it; the mapping must be of that very file.
+   * `mapped`: a segment the caller mapped already (a memfd a pylabhub producer handed
+   * over, main/pylabhub/shm-handover.ts); the reader owns and closes it.
+   */
+  constructor(target: SegmentTarget, checked?: CheckedSegmentFile, mapped?: () => NativeSegment) {
     this.target = target;
     this.name = target.display;
     this.openedAs = checked?.reopenPath ?? null;
     try {
-      this.seg = this.openedAs
-        ? new (native().Segment)(this.openedAs, 'file')
-        : new (native().Segment)(target.target, target.mode);
+      this.seg = mapped
+        ? mapped()
+        : this.openedAs
+          ? new (native().Segment)(this.openedAs, 'file')
+          : new (native().Segment)(target.target, target.mode);
     } catch (err) {
       throw new DataBlockError(`cannot open DataBlock ${target.display}: ${this.scrub((err as Error).message)}`);
     }

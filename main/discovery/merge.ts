@@ -4,6 +4,9 @@
 // below. Every disagreement between sources becomes an issue in words.
 import type { Liveness } from './liveness.js';
 import type { DiscoveryEntry } from './model.js';
+import { hubIssues, hubState, type HubChannel } from './merge-pylabhub.js';
+
+export type { HubChannel } from './merge-pylabhub.js';
 
 export interface ProducerFacts {
   name?: string;
@@ -36,7 +39,7 @@ export interface SegmentSummary {
   slotSchemaHash?: string;
 }
 
-export type ChannelSource = 'broker' | 'file' | 'shm';
+export type ChannelSource = 'broker' | 'file' | 'shm' | 'pylabhub';
 
 export interface ChannelRow {
   channel: string;
@@ -54,6 +57,8 @@ export interface ChannelRow {
   files: string[];
   fileStatus?: Liveness;
   segment?: SegmentSummary;
+  /** The pylabhub hub's listing of the channel, when a hub lists it. */
+  hubChannel?: HubChannel;
   issues: string[];
 }
 
@@ -64,6 +69,8 @@ export interface MergeSources {
   brokerEndpoint?: string;
   files: DiscoveryEntry[];
   segments: SegmentSummary[];
+  /** Channels listed by pylabhub hubs (only hubs that answer). */
+  pylabhub?: HubChannel[];
 }
 
 /** Broker states without a live producer (protocol ChannelState, plus words other brokers use). */
@@ -106,6 +113,8 @@ function producerDisagreement(file: ProducerFacts, broker: ProducerFacts): strin
 interface Gathered {
   broker?: BrokerChannel;
   files: DiscoveryEntry[];
+  hub?: HubChannel;
+  otherHubs?: string[];
 }
 
 /** The file entry that speaks for the channel: a live one if any, else the newest. */
@@ -125,6 +134,11 @@ export function mergeChannels(sources: MergeSources): ChannelRow[] {
   };
   for (const b of sources.broker ?? []) get(b.channel).broker = b;
   for (const e of sources.files) get(e.channel).files.push(e);
+  for (const h of sources.pylabhub ?? []) {
+    const g = get(h.channel);
+    if (g.hub) (g.otherHubs ??= []).push(h.hub);
+    else g.hub = h;
+  }
 
   const segments = new Map<string, SegmentSummary>();
   for (const s of sources.segments) segments.set(normaliseShmName(s.shmName), s);
@@ -208,19 +222,44 @@ export function mergeChannels(sources: MergeSources): ChannelRow[] {
         );
     }
 
-    const { state, reason } = decideState(broker, file, segment);
+    const hub = g.hub;
+    if (hub) {
+      issues.push(
+        ...hubIssues(hub, {
+          shmName,
+          segment,
+          ...(file
+            ? {
+                file: {
+                  name: file.file,
+                  local: file.local,
+                  pid: file.descriptor.pid,
+                  ...(file.schemaId !== undefined ? { schemaId: file.schemaId } : {}),
+                },
+              }
+            : {}),
+          ...(broker?.schemaId !== undefined ? { brokerSchemaId: broker.schemaId } : {}),
+          otherHubs: g.otherHubs ?? [],
+        }),
+      );
+    }
+
+    const { state, reason } = decideState(broker, file, segment, hub);
     const producer =
       broker?.producer ??
-      (file ? producerOfFile(file) : segment?.producerPid !== undefined ? { pid: segment.producerPid } : undefined);
+      (file
+        ? producerOfFile(file)
+        : (hub?.producer ?? (segment?.producerPid !== undefined ? { pid: segment.producerPid } : undefined)));
     const fingerprint =
       fileFp ?? brokerFp ?? (isZeroHash(segment?.slotSchemaHash) ? undefined : segment?.slotSchemaHash);
-    const schemaId = file?.schemaId ?? broker?.schemaId;
+    const schemaId = file?.schemaId ?? broker?.schemaId ?? hub?.schemaId;
     rows.push({
       channel,
       sources: [
         ...(broker ? (['broker'] as const) : []),
         ...(file ? (['file'] as const) : []),
         ...(segment ? (['shm'] as const) : []),
+        ...(hub ? (['pylabhub'] as const) : []),
       ],
       state,
       stateReason: reason,
@@ -228,11 +267,16 @@ export function mergeChannels(sources: MergeSources): ChannelRow[] {
       ...(fingerprint !== undefined ? { schemaFingerprint: fingerprint } : {}),
       ...(schemaId !== undefined ? { schemaId } : {}),
       ...(producer ? { producer } : {}),
-      ...(broker?.consumerCount !== undefined ? { consumerCount: broker.consumerCount } : {}),
+      ...(broker?.consumerCount !== undefined
+        ? { consumerCount: broker.consumerCount }
+        : hub?.consumerCount !== undefined
+          ? { consumerCount: hub.consumerCount }
+          : {}),
       ...(broker ? { brokerState: broker.state } : {}),
       files: g.files.map((f) => f.file),
       ...(file ? { fileStatus: file.status } : {}),
       ...(segment ? { segment } : {}),
+      ...(hub ? { hubChannel: hub } : {}),
       issues,
     });
   }
@@ -279,14 +323,18 @@ function decideState(
   broker: BrokerChannel | undefined,
   file: DiscoveryEntry | undefined,
   segment: SegmentSummary | undefined,
+  hub?: HubChannel,
 ): { state: Liveness; reason: string } {
   if (segment?.alive === true) return { state: 'live', reason: 'segment producer is alive' };
   if (broker && brokerLive(broker))
     return { state: 'live', reason: `registered with the broker (state "${broker.state}")` };
+  const fromHub = hub ? hubState(hub) : undefined;
+  if (fromHub?.state === 'live') return fromHub;
   if (file?.status === 'live') return { state: 'live', reason: file.reason };
   if (segment?.alive === false) return { state: 'stale', reason: 'segment producer is not alive' };
   if (file?.status === 'stale') return { state: 'stale', reason: file.reason };
   if (broker) return { state: 'stale', reason: `broker state "${broker.state}"` };
+  if (fromHub) return fromHub;
   if (file) return { state: 'unknown', reason: file.reason };
   return { state: 'unknown', reason: 'segment found; producer liveness not known' };
 }

@@ -14,8 +14,15 @@ import {
   type RequestType,
 } from '../protocol/messages.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { resolveSecurity, type HubSecurity, type ResolvedSecurity } from './client-security.js';
+import {
+  forgetOpenBroker,
+  rememberOpenBroker,
+  resolveSecurity,
+  type HubSecurity,
+  type ResolvedSecurity,
+} from './client-security.js';
 import type { ConnectionGeneration } from './connection-generation.js';
+import { frameBytes, type ConnectionMetrics } from './connection-metrics.js';
 import { Heartbeat, type HeartbeatContent } from './heartbeat.js';
 import { HubError, unavailable } from './hub-error.js';
 import type { ConnectionState, HubEvents } from './hub-types.js';
@@ -42,6 +49,8 @@ export interface ConnectionHooks {
   heartbeat: HeartbeatContent;
   /** A connection after the first is up: the broker may have forgotten what this process registered. */
   resumed(link: ConnectionGeneration): void;
+  /** Counts and traces what goes over the connection (connection-metrics.ts). */
+  metrics?: ConnectionMetrics;
 }
 
 export class BrokerConnection {
@@ -60,7 +69,7 @@ export class BrokerConnection {
     private readonly settings: ConnectionSettings,
     private readonly hooks: ConnectionHooks,
   ) {
-    this.requests = new RequestCorrelator(settings.endpoint);
+    this.requests = new RequestCorrelator(settings.endpoint, hooks.metrics);
     this.heartbeat = new Heartbeat(hooks.heartbeat);
   }
 
@@ -204,9 +213,24 @@ export class BrokerConnection {
       const restarted = previousBoot !== undefined && previousBoot !== hello.bootId;
       this.hooks.events.emit('connected', { bootId: hello.bootId, restarted });
       if (restarted) this.hooks.events.emit('broker-restarted', { bootId: hello.bootId, previousBootId: previousBoot });
+      if (previousBoot !== undefined) this.hooks.metrics?.reconnected();
       if (previousBoot !== undefined) this.hooks.resumed(link);
     } catch (err) {
       if (this.socket === socket) this.teardown(err instanceof HubError ? err.message : String(err));
+      const mismatch = err instanceof HubError && err.code === 'SECURITY_MISMATCH' && this.connState !== 'closed';
+      if (mismatch && security.curve && security.guessed) {
+        // This user's broker key was only a guess for a local endpoint, and the broker
+        // there does not speak CURVE (an open broker): try once without it, and
+        // remember, so later connections to this endpoint go open straight away.
+        rememberOpenBroker(endpoint);
+        this.hooks.events.emit(
+          'warning',
+          `the MessageHub broker at ${endpoint} does not use CURVE; connecting without it (${security.source} was only a guess)`,
+        );
+        return await this.openConnection();
+      }
+      // The broker was restarted with CURVE: the next attempt guesses the key again.
+      if (mismatch && !security.curve && security.rememberedOpen) forgetOpenBroker(endpoint);
       if (this.connState !== 'closed') {
         if (this.everConnected) this.scheduleReconnect();
         else this.setState('disconnected');
@@ -259,7 +283,7 @@ export class BrokerConnection {
           new HubError(
             'SECURITY_MISMATCH',
             security.curve
-              ? `the MessageHub broker at ${endpoint} does not use CURVE (an open broker?) but this client connected with server key ${serverFp} (from ${security.source}); connect with { open: true } to use an open broker`
+              ? `the MessageHub broker at ${endpoint} does not use CURVE (an open broker?) but this client connected with server key ${serverFp} (from ${security.source})${security.guessed ? '' : '; a server key given explicitly or found in an endpoint file is never dropped for an unencrypted connection'}; connect with { open: true } to use an open broker`
               : `the MessageHub broker at ${endpoint} requires CURVE authentication and this client has no key for it (${security.source}); give its public key (serverKey), e.g. from \`hubscope broker\`'s output`,
             { endpoint },
           ),
@@ -314,6 +338,8 @@ export class BrokerConnection {
   }
 
   private onMessage(link: ConnectionGeneration, frames: Buffer[]): void {
+    const bytes = frameBytes(frames);
+    this.hooks.metrics?.received(bytes);
     const decoded = decodeFrames(frames, MAX_INCOMING_BYTES, false);
     if (!decoded.ok) {
       const err = new HubError('PROTOCOL_ERROR', `malformed message from the broker: ${decoded.problem.message}`);
@@ -322,8 +348,10 @@ export class BrokerConnection {
     }
     const { type, correlationId, body } = decoded.message;
     // Only notifications come without a correlation id.
-    if (correlationId === '') this.hooks.notification(link, type, body);
-    else if (this.requests.settle(correlationId, type, body) === 'HELLO_REQUIRED')
+    if (correlationId === '') {
+      this.hooks.metrics?.notified(type, body, bytes);
+      this.hooks.notification(link, type, body);
+    } else if (this.requests.settle(correlationId, type, body, bytes) === 'HELLO_REQUIRED')
       link.lost('the broker no longer knows this connection');
   }
 

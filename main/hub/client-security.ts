@@ -3,6 +3,12 @@
 // broker's key is looked up in its endpoint file in the discovery directory, then in
 // this user's own broker key file (same machine), and this user's client key pair is
 // made on first use; when no broker key is found the connection is open.
+//
+// This user's own broker key is only a guess (the broker on this port may be an
+// open one, e.g. `hubscope broker --open`): when a broker turns out not to speak
+// CURVE to a guessed key, broker-connection.ts retries once without CURVE and the
+// endpoint is remembered as open here. A key given explicitly or found in an
+// endpoint file is never dropped that way.
 import { existsSync } from 'node:fs';
 import { chooseDiscoveryDir } from '../discovery/directory.js';
 import { scanDiscoveryDir } from '../discovery/scan.js';
@@ -21,11 +27,38 @@ export type HubSecurity = { open: true } | { serverKey: string; clientKeys?: Cur
 
 /** What one connection attempt uses; `source` says where the server key came from (for errors). */
 export type ResolvedSecurity =
-  { curve: false; source: string } | { curve: true; serverKey: string; clientKeys: CurveKeyPair; source: string };
+  | {
+      curve: false;
+      source: string;
+      /** True when the endpoint was remembered as open after a guessed key failed (see rememberOpenBroker). */
+      rememberedOpen?: boolean;
+    }
+  | {
+      curve: true;
+      serverKey: string;
+      clientKeys: CurveKeyPair;
+      source: string;
+      /** The key is this user's own broker key, taken only because the endpoint is local: it may be wrong. */
+      guessed: boolean;
+    };
+
+/** Local endpoints whose broker did not speak CURVE to this user's broker key (for this process). */
+const openEndpoints = new Set<string>();
+
+const normEndpoint = (e: string) => e.replace(/^tcp:\/\/localhost:/, 'tcp://127.0.0.1:').replace(/\/+$/, '');
+
+/** The broker at `endpoint` turned out to be open while a guessed key was tried: connect without CURVE from now on. */
+export function rememberOpenBroker(endpoint: string): void {
+  openEndpoints.add(normEndpoint(endpoint));
+}
+
+/** The broker at `endpoint` asked for CURVE after all (it was restarted with CURVE): guess the key again. */
+export function forgetOpenBroker(endpoint: string): void {
+  openEndpoints.delete(normEndpoint(endpoint));
+}
 
 function sameEndpoint(a: string, b: string): boolean {
-  const norm = (e: string) => e.replace(/^tcp:\/\/localhost:/, 'tcp://127.0.0.1:').replace(/\/+$/, '');
-  return norm(a) === norm(b);
+  return normEndpoint(a) === normEndpoint(b);
 }
 
 function isLocal(endpoint: string): boolean {
@@ -57,18 +90,43 @@ export async function resolveSecurity(
     const problem = keyProblem(given.serverKey);
     if (problem) throw new Error(`serverKey: ${problem}`);
     requireCurve();
-    return { curve: true, serverKey: given.serverKey, clientKeys: clientKeys(), source: 'the serverKey option' };
+    return {
+      curve: true,
+      serverKey: given.serverKey,
+      clientKeys: clientKeys(),
+      source: 'the serverKey option',
+      guessed: false,
+    };
   }
   const fromFile = await serverKeyFromEndpointFile(endpoint, discoveryDir);
   if (fromFile) {
     requireCurve();
-    return { curve: true, serverKey: fromFile.key, clientKeys: clientKeys(), source: `endpoint file ${fromFile.path}` };
+    return {
+      curve: true,
+      serverKey: fromFile.key,
+      clientKeys: clientKeys(),
+      source: `endpoint file ${fromFile.path}`,
+      guessed: false,
+    };
   }
   const ownBroker = brokerKeyPath();
   if (isLocal(endpoint) && existsSync(ownBroker)) {
+    if (openEndpoints.has(normEndpoint(endpoint))) {
+      return {
+        curve: false,
+        source: `the broker there did not speak CURVE to this user's broker key ${ownBroker}`,
+        rememberedOpen: true,
+      };
+    }
     requireCurve();
     const key = readKeyFile(ownBroker).publicKey;
-    return { curve: true, serverKey: key, clientKeys: clientKeys(), source: `this user's broker key ${ownBroker}` };
+    return {
+      curve: true,
+      serverKey: key,
+      clientKeys: clientKeys(),
+      source: `this user's broker key ${ownBroker}`,
+      guessed: true,
+    };
   }
   return { curve: false, source: `no endpoint file in ${discoveryDir} gives a key for it` };
 }

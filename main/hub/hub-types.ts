@@ -32,6 +32,8 @@ export interface MessageHubOptions {
   security?: HubSecurity;
   /** Where to look for the broker's endpoint file (its key); default: the default discovery directory. */
   discoveryDir?: string;
+  /** Messages kept in this hub's trace ring (`trace()`). Default 1000. */
+  traceCapacity?: number;
 }
 
 export interface ProducerRegistrationInput {

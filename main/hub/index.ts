@@ -11,3 +11,5 @@ export { ProducerHandle, ConsumerHandle, type DroppedEvent } from './registratio
 export { HubError, isHubError } from './hub-error.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export type { HubSecurity } from './client-security.js';
+export type { ClientConnectionMetrics } from './connection-metrics.js';
+export type { TraceEntry, TraceFilter } from '../protocol/trace.js';

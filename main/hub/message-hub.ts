@@ -8,7 +8,8 @@
 // with its own code.
 //
 // This class is the facade: the connection lives in broker-connection.ts, what this
-// process registered in handle-registry.ts, and re-registration in reregistration.ts.
+// process registered in handle-registry.ts, re-registration in reregistration.ts, and
+// the connection's counts and trace ring in connection-metrics.ts.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
@@ -22,7 +23,9 @@ import type {
   SchemaDocumentT,
 } from '../protocol/messages.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
+import type { TraceEntry, TraceFilter } from '../protocol/trace.js';
 import { BrokerConnection } from './broker-connection.js';
+import { ConnectionMetrics, type ClientConnectionMetrics } from './connection-metrics.js';
 import { HandleRegistry } from './handle-registry.js';
 import type {
   ChannelFilter,
@@ -68,6 +71,7 @@ export class MessageHub extends EventEmitter<HubEventMap> implements HandleOwner
   private readonly connection: BrokerConnection;
   private readonly registry = new HandleRegistry();
   private readonly reregistration: Reregistration;
+  private readonly counters: ConnectionMetrics;
   private refs = 1;
   private pooled = false;
   private rtt: number | undefined;
@@ -78,10 +82,12 @@ export class MessageHub extends EventEmitter<HubEventMap> implements HandleOwner
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.reregistration = new Reregistration(this.registry, this.requestTimeoutMs);
     const notifications = new NotificationRouter(this.registry, this.reregistration, this);
+    const clientName = options.clientName ?? 'hubscope';
+    this.counters = new ConnectionMetrics(this.endpoint, clientName, options.traceCapacity);
     this.connection = new BrokerConnection(
       {
         endpoint: this.endpoint,
-        clientName: options.clientName ?? 'hubscope',
+        clientName,
         connectTimeoutMs: options.connectTimeoutMs ?? 2000,
         backoff: { ...DEFAULT_BACKOFF, ...options.reconnect },
         security: options.security,
@@ -94,6 +100,7 @@ export class MessageHub extends EventEmitter<HubEventMap> implements HandleOwner
           body: () => this.registry.heartbeatBody(),
           answered: (link, reply) => this.reregistration.unknownTo(link, reply),
         },
+        metrics: this.counters,
         resumed: (link) => {
           void this.reregistration.all(link).then((summary) => {
             if (summary) this.emit('reregistered', { bootId: this.bootId ?? '', ...summary });
@@ -124,6 +131,24 @@ export class MessageHub extends EventEmitter<HubEventMap> implements HandleOwner
 
   get registrationCount(): { producers: number; consumers: number } {
     return this.registry.counts;
+  }
+
+  /**
+   * This hub's view of its connection since it was made (across reconnects): requests,
+   * errors by code, timeouts, round-trip p50/p99, reconnects, bytes in and out.
+   */
+  metrics(): ClientConnectionMetrics {
+    return this.counters.snapshot();
+  }
+
+  /** The messages this hub sent (out) and received (in), oldest first; metadata only. */
+  trace(filter: TraceFilter = {}): TraceEntry[] {
+    return this.counters.trace.entries(filter);
+  }
+
+  /** The trace as JSON lines (one entry per line). */
+  exportTraceJsonLines(filter: TraceFilter = {}): string {
+    return this.counters.trace.toJsonLines(filter);
   }
 
   /** Connects now (normally lazy). Rejects with UNAVAILABLE when no broker answers. */

@@ -73,10 +73,29 @@ export type SegmentRing = { readonly __brand: 'SegmentRing' };
  */
 export type SegmentMode = 'shm' | 'file' | 'create' | 'attach';
 
+/**
+ * An error of the AF_UNIX calls: the message names the syscall and the errno
+ * text; `code` is the errno name, "ETIMEDOUT" when a poll timed out, "EOF" when
+ * the peer closed before a descriptor came, "EFDCOUNT" for anything but exactly one.
+ */
+export interface UnixFdError extends Error {
+  syscall: string;
+  code: string;
+  errno?: number;
+}
+
 /** What native/src/*.cc exports. Keep in step with Init() in addon.cc. */
 export interface NativeBinding {
   version(): string;
-  Segment: new (name: string, mode: SegmentMode, size?: number) => NativeSegment;
+  Segment: {
+    new (name: string, mode: SegmentMode, size?: number): NativeSegment;
+    /**
+     * Maps an open descriptor (a memfd received from a producer), PROT_READ|PROT_WRITE
+     * MAP_SHARED when `writable`. The segment keeps its own close-on-exec duplicate;
+     * the caller still closes `fd`. `name` is only used in messages.
+     */
+    new (name: string, mode: 'fd', fd: number, writable: boolean): NativeSegment;
+  };
   /** Regular files in `dir` whose first 4 bytes are the LE u32 `magic`. */
   listShm(dir: string, magic: number): Array<{ name: string; size: number }>;
   /** shm_unlink; false when the name did not exist. */
@@ -96,6 +115,21 @@ export interface NativeBinding {
    * CPU has one. Diagnostic: a guarded fault must leave it as it was.
    */
   protectionKeys(): { supported: boolean; value: bigint };
+  /*
+   * AF_UNIX stream client (native/src/unix-fd.cc) for the pylabhub hand-over. All
+   * synchronous and bounded by poll() timeouts: call them from a worker thread
+   * (main/pylabhub/handover-worker.ts), never the main thread. They throw UnixFdError.
+   */
+  /** Connects a non-blocking, close-on-exec SOCK_STREAM socket to a filesystem path; returns the fd. */
+  unixConnect(path: string): number;
+  /** Writes all of `data` or throws (ETIMEDOUT after timeoutMs). */
+  unixWrite(fd: number, data: Uint8Array, timeoutMs: number): void;
+  /** One recv() of at most maxBytes once data arrived; empty on EOF; throws ETIMEDOUT. */
+  unixRead(fd: number, maxBytes: number, timeoutMs: number): Buffer;
+  /** One recvmsg() that must carry exactly one SCM_RIGHTS fd (close-on-exec); extra fds are closed. */
+  unixReceiveFd(fd: number, timeoutMs: number): { fd: number; dataByte: number };
+  /** close(2). */
+  closeFd(fd: number): void;
 }
 
 let binding: NativeBinding | undefined;

@@ -145,6 +145,11 @@ export class Recorder {
     }
   }
 
+  /** What has been written so far (the app shows it while recording). */
+  progress(): RecordingSummary {
+    return { files: [...this.out.paths], channels: this.followed.map((f) => ({ ...f.summary })) };
+  }
+
   /** A last poll, then the metadata, summary and footer of the last file. */
   async stop(): Promise<RecordingSummary> {
     if (!this.stopped) {

@@ -2,7 +2,7 @@
 // the recorded schema and ring capacity, written in log-time order at the recorded
 // pace times `rate`. The segments stay until close() (or process exit / a signal:
 // the DataBlock cleanup registry unlinks them).
-import { layoutOf } from '../datablock/schema.js';
+import { layoutOf, type ChannelSchema } from '../datablock/schema.js';
 import { createDataBlock, type DataBlockWriter } from '../datablock/writer.js';
 import { encodeMessage } from './message-json.js';
 import type { Recording } from './recording-file.js';
@@ -21,6 +21,8 @@ export interface ReplayOptions {
 export interface ReplayedSegment {
   topic: string;
   shmName: string;
+  /** The recorded DataBlock schema the segment was made with (announced in its descriptor). */
+  schema: ChannelSchema;
   writer: DataBlockWriter;
   written: number;
 }
@@ -46,7 +48,7 @@ export function startReplay(recording: Recording, options: ReplayOptions = {}): 
     for (const c of recording.channels) {
       const shmName = options.sameNames ? c.topic : `${c.topic}${suffix}`;
       const writer = createDataBlock(shmName, { schema: c.schema, capacity: c.capacity });
-      const seg = { topic: c.topic, shmName, writer, written: 0 };
+      const seg = { topic: c.topic, shmName, schema: c.schema, writer, written: 0 };
       segments.push(seg);
       const layout = layoutOf(c.schema.slot);
       byChannel.set(c.channelId, { seg, layout, buf: new Uint8Array(layout.size) });

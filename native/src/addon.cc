@@ -1,7 +1,8 @@
 // HubScope's native addon: the smallest surface that JS cannot do itself.
 // Protocol and decoding logic live in TypeScript (main/datablock/); this file
-// registers the exports: version(), the Segment class (segment.cc), and a few
-// name-level operations on POSIX shared memory.
+// registers the exports: version(), the Segment class (segment.cc), a few
+// name-level operations on POSIX shared memory, and the AF_UNIX client calls of
+// the pylabhub shared-memory hand-over (unix-fd.cc).
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 
 #include "guard.h"
 #include "segment.h"
+#include "unix-fd.h"
 
 namespace {
 
@@ -103,6 +105,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("monotonicNs", Napi::Function::New(env, MonotonicNs));
   exports.Set("protectionKeys", Napi::Function::New(env, ProtectionKeys));
   exports.Set("Segment", hubscope::Segment::Define(env));
+  hubscope::RegisterUnixFd(env, exports);
   napi_value latest;  // raw N-API: see Segment::Latest
   napi_create_function(env, "latest", NAPI_AUTO_LENGTH, &hubscope::Segment::Latest, nullptr, &latest);
   exports.Set("latest", Napi::Value(env, latest));

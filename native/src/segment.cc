@@ -97,6 +97,10 @@ Napi::Function Segment::Define(Napi::Env env) {
 //   mode "file":   open(name, O_RDONLY), map read-only
 //   mode "create": shm_open(name, O_CREAT|O_EXCL|O_RDWR, 0666), ftruncate(size), map read-write
 //   mode "attach": shm_open(name, O_RDWR), map read-write (a writer reattaching its own segment)
+//   mode "fd":     new Segment(name, "fd", fd, writable): maps an open descriptor (a memfd
+//                  received from a pylabhub producer), read-write when `writable`.
+//                  The segment keeps its own duplicate (close-on-exec); the caller
+//                  still owns and closes `fd`. `name` is only used in messages.
 Segment::Segment(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Segment>(info) {
   Napi::Env env = info.Env();
   InstallBusGuard();
@@ -114,6 +118,14 @@ Segment::Segment(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Segment>(inf
   } else if (mode == "attach") {
     fd_ = shm_open(name_.c_str(), O_RDWR | O_CLOEXEC, 0);
     writable_ = true;
+  } else if (mode == "fd") {
+    size_t source = 0;
+    if (info.Length() < 4 || !ToSize(info[2], &source) || source > 2147483647u || !info[3].IsBoolean()) {
+      Fail(env, "Segment(name, \"fd\", fd, writable): fd must be a descriptor number and writable a boolean");
+      return;
+    }
+    writable_ = info[3].As<Napi::Boolean>().Value();
+    fd_ = fcntl(static_cast<int>(source), F_DUPFD_CLOEXEC, 3);
   } else if (mode == "create") {
     if (info.Length() < 3 || !ToSize(info[2], &create_size) || create_size == 0) {
       Fail(env, "Segment(name, \"create\", size): size must be a positive integer");

@@ -13,6 +13,7 @@ const OVERRIDDEN = [
   'HOME',
   'XDG_RUNTIME_DIR',
   'XDG_CONFIG_HOME',
+  'XDG_DATA_HOME',
   'HUBSCOPE_DISCOVERY_DIR',
   'HUBSCOPE_BROKER',
   RUN_ENV,
@@ -43,6 +44,7 @@ export default function setup(): () => Promise<void> {
   process.env.HUBSCOPE_DISCOVERY_DIR = discovery;
   delete process.env.HUBSCOPE_BROKER; // never the user's broker
   delete process.env.XDG_CONFIG_HOME; // CURVE keys go to the temporary HOME's .config, never the user's
+  delete process.env.XDG_DATA_HOME; // the Record button's recordings go to the temporary HOME's .local/share
   process.env[RUN_ENV] = id;
   process.env[RUN_DIR_ENV] = runDir;
 

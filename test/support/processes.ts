@@ -63,6 +63,14 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): ChildProc
   return track(spawn(file, argv, { cwd: ROOT, ...options, env: testChildEnv(options.env) }));
 }
 
+/** `spawn(file, args, options)` of another program (e.g. python3), tracked and killed like spawnNode's children. */
+export function spawnProgram(file: string, args: string[], options: SpawnOptions = {}): ChildProcess {
+  const [cmd, argv]: [string, string[]] = hasSetpriv
+    ? [SETPRIV, ['--pdeathsig', 'TERM', '--', file, ...args]]
+    : [file, args];
+  return track(spawn(cmd, argv, { cwd: ROOT, ...options, env: testChildEnv(options.env) }));
+}
+
 /** `spawnSync(process.execPath, args, options)` with the same environment as spawnNode. */
 export function spawnNodeSync(
   args: string[],

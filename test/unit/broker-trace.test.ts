@@ -1,7 +1,7 @@
 // The trace ring: bounded, filtered, exported as JSON lines; and what a real broker records.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../main/broker/broker.js';
-import { channelOf, TraceRing, type TraceEntry } from '../../main/broker/trace.js';
+import { channelOf, TraceRing, type TraceEntry } from '../../main/protocol/trace.js';
 import { uniqueName } from './hub-fixtures/helpers.js';
 import { RawClient } from './hub-fixtures/raw-client.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../../main/broker/broker.js';
-import { TraceRing } from '../../main/broker/trace.js';
+import { TraceRing } from '../../main/protocol/trace.js';
 import { TraceSubscriptions } from '../../main/broker/trace-subscriptions.js';
 import { createSession } from '../../main/broker/session.js';
 import { formatTraceEntry } from '../../main/cli/trace.js';

@@ -1,7 +1,8 @@
 // `hubscope record` and `hubscope replay` as real processes, on a real `hubscope
 // demo` producer (temporary discovery directory, no broker): the recording holds
 // consecutive counter records read back with @mcap/core, and replay writes them
-// into new segments that Ctrl-C removes.
+// into new segments, announced with a descriptor file carrying the recorded schema,
+// that Ctrl-C (or the end of an --exit replay) removes with their descriptors.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { McapIndexedReader } from '@mcap/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDataBlock } from '../../main/datablock/reader.js';
 import { decodeStruct, layoutOf, parseSchema } from '../../main/datablock/schema.js';
+import { scanDiscoveryDir } from '../../main/discovery/scan.js';
 import { FileReadable } from '../../main/record/recording-file.js';
 import { runId } from '../support/run-marker.js';
 import { CLI, spawnNodeSync, startCli, stopProcess, type Started } from '../support/processes.js';
@@ -40,9 +42,11 @@ describe('hubscope record / replay', () => {
   const suffix = `.r${runId()}${process.pid}`;
   const counter = `lab.demo.counter${suffix}`;
   const children: Started[] = [];
+  // Replays announce into the test's directory, and register with no broker.
+  const announceIn = ['--discovery-dir', discoveryDir, '--broker', 'off'];
   afterAll(async () => {
     for (const c of children) await stopProcess(c.child);
-    for (const n of [counter, `${counter}.replay`, `${counter}.again`]) unlinkQuietly(n);
+    for (const n of [counter, `${counter}.replay`, `${counter}.again`, `${counter}.term`]) unlinkQuietly(n);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -85,10 +89,14 @@ describe('hubscope record / replay', () => {
     const first = recorded.counts[0] ?? 0;
     expect(recorded.counts).toEqual(recorded.counts.map((_, i) => first + i));
 
-    // Replay as fast as possible, then exit (the segments go with it).
-    const fast = spawnNodeSync([CLI, 'replay', out, '--rate', '0', '--suffix', '.again', '--exit', '--json'], {
-      timeout: 30_000,
-    });
+    const replayDescriptors = async () =>
+      (await scanDiscoveryDir(discoveryDir)).entries.filter((e) => e.descriptor.shmName.includes(`${counter}.`));
+
+    // Replay as fast as possible, then exit (the segments and their descriptors go with it).
+    const fast = spawnNodeSync(
+      [CLI, 'replay', out, '--rate', '0', '--suffix', '.again', '--exit', '--json', ...announceIn],
+      { timeout: 30_000 },
+    );
     expect(fast.status).toBe(0);
     const lines = fast.stdout
       .trim()
@@ -99,10 +107,20 @@ describe('hubscope record / replay', () => {
       written: [{ shmName: `${counter}.again`, written: recorded.counts.length }],
     });
     expect(existsSync(`/dev/shm/${counter}.again`)).toBe(false);
+    expect(lines[0]?.notes).toEqual([`descriptors published in ${discoveryDir}`]);
+    expect(await replayDescriptors()).toEqual([]);
 
-    // Replay and stay: the new segment holds the recorded values until Ctrl-C.
-    const replay = await startCli(['replay', out, '--rate', '0', '--json'], /"done":true/);
+    // Replay and stay: the new segment holds the recorded values until Ctrl-C, and is
+    // announced as a channel of its own name with the recorded schema.
+    const replay = await startCli(['replay', out, '--rate', '0', '--json', ...announceIn], /"done":true/);
     children.push(replay);
+    const announced = await replayDescriptors();
+    expect(announced.map((e) => [e.channel, e.descriptor.shmName.replace(/^\//, ''), e.status])).toEqual([
+      [`${counter}.replay`, `${counter}.replay`, 'live'],
+    ]);
+    expect(announced[0]?.schema).toEqual(COUNTER_SCHEMA);
+    expect(announced[0]?.descriptor.pid).toBe(replay.child.pid);
+    expect(announced[0]?.descriptor.producer.name).toBe('hubscope replay');
     const reader = openDataBlock(`${counter}.replay`);
     try {
       const layout = layoutOf(COUNTER_SCHEMA.slot);
@@ -115,6 +133,17 @@ describe('hubscope record / replay', () => {
     await new Promise((r) => replay.child.once('exit', r));
     expect(replay.child.signalCode).toBe('SIGINT');
     expect(existsSync(`/dev/shm/${counter}.replay`)).toBe(false);
+    expect(await replayDescriptors()).toEqual([]);
+
+    // SIGTERM (a supervisor) removes them the same way, even mid-replay at the recorded pace.
+    const paced = await startCli(['replay', out, '--suffix', '.term', '--json', ...announceIn], /"segments"/);
+    children.push(paced);
+    expect((await replayDescriptors()).map((e) => e.channel)).toEqual([`${counter}.term`]);
+    paced.child.kill('SIGTERM');
+    await new Promise((r) => paced.child.once('exit', r));
+    expect(paced.child.signalCode).toBe('SIGTERM');
+    expect(existsSync(`/dev/shm/${counter}.term`)).toBe(false);
+    expect(await replayDescriptors()).toEqual([]);
   });
 
   it('explains bad input', () => {

@@ -13,6 +13,7 @@ export const topics: TopicState = $state({
   broker: undefined,
   discovery: undefined,
   alerts: undefined,
+  pylabhub: undefined,
 });
 
 export const topicErrors: Partial<Record<Topic, string>> = $state({});

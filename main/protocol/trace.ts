@@ -1,6 +1,8 @@
-// Message tracing: a bounded ring of the most recent messages a broker received and
-// sent (direction, type, correlation id, channel, size, the latency of a reply, the
-// error code of an ERROR). Only metadata is kept, never a body, so the trace shows what
+// Message tracing: a bounded ring of the most recent messages one side of a MessageHub
+// connection received and sent (direction, type, correlation id, channel, size, the
+// latency of a reply, the error code of an ERROR). The broker keeps one for all its
+// connections (main/broker/), every client one for its own (main/hub/), so both trace
+// alike and filter alike. Only metadata is kept, never a body, so the trace shows what
 // was exchanged without carrying anyone's data. Filters pick entries by type, channel,
 // direction and connection; the ring exports as JSON lines.
 
@@ -11,11 +13,14 @@ export interface TraceEntry {
   seq: number;
   /** Wall-clock time, ms since 1970. */
   at: number;
-  /** in: received by the broker; out: sent by it (reply, ERROR or notification). */
+  /**
+   * in: received by the side keeping the ring; out: sent by it. At the broker, requests
+   * come in and replies, ERRORs and notifications go out; at a client the reverse.
+   */
   direction: TraceDirection;
-  /** The connection's routing id, hex. */
+  /** At the broker: the connection's routing id, hex. At a client: the broker's endpoint. */
   connection: string;
-  /** The client name given in HELLO, when the connection has a session. */
+  /** The client name given in HELLO (at the broker: when the connection has a session). */
   client?: string;
   type: string;
   /** Empty for notifications. */
@@ -26,7 +31,7 @@ export interface TraceEntry {
   bytes: number;
   /** On a reply or ERROR: the request type it answers. */
   requestType?: string;
-  /** On a reply or ERROR: ms since its request arrived. */
+  /** On a reply or ERROR: ms since its request arrived (at a client: since it was sent). */
   latencyMs?: number;
   /** On an ERROR: its code. */
   errorCode?: string;
