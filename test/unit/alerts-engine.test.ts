@@ -165,6 +165,22 @@ describe('alert rules on segments and channels', () => {
     expect(cleared.message).toContain('are 5 records behind (threshold 3)');
   });
 
+  it('ring overwrites for a Sequential consumer: raised when the producer ran past an unread ring, cleared when it catches up', async () => {
+    const { name, w } = writer('overwrite', { syncPolicy: 'Sequential' });
+    const seg = new (native().Segment)(`/${name}`, 'attach');
+    cleanups.push(() => seg.close());
+    // The writer fills the ring (16), a consumer frees 4 slots and the writer commits 4
+    // more (20 in all); the consumer's cursor then says it has read none of them, as a
+    // consumer's does when its producer ignores the Sequential policy and overwrites:
+    // 20 unread records in a 16-slot ring, so 4 were overwritten before they were read.
+    for (let i = 0; i < 16; i++) expect(w.writeRaw(new Uint8Array(64))).not.toBe(false);
+    seg.store64(H.readIndex, 4n);
+    for (let i = 0; i < 4; i++) expect(w.writeRaw(new Uint8Array(64))).not.toBe(false);
+    seg.store64(H.readIndex, 0n);
+    const cleared = await raisedAndCleared(core, events, 'ringOverwrites', name, () => seg.store64(H.readIndex, 20n));
+    expect(cleared.message).toContain('overwrote 4 records its Sequential consumers had not read');
+  });
+
   it('schema mismatch: raised while the descriptor file disagrees with the segment header, cleared when it goes', async () => {
     const channel = `lab.alerts.mismatch${process.pid}`;
     const name = uniqueName('mismatch');
