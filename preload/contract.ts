@@ -451,6 +451,15 @@ export interface LivePollParams {
   imageHeight?: number;
   /** Skip the image (it has not changed on screen) or the series. */
   wantImage?: boolean;
+  /**
+   * Hold the answer until something new was read (a record, a gap, a new image, a
+   * changed state), at most this long (ms, up to 5000); 0 or absent answers at once.
+   * A view keeps a few such polls outstanding (its credits), so main sends a frame as
+   * soon as data exists instead of when the next poll happens to arrive.
+   */
+  waitMs?: number;
+  /** A held poll is answered no sooner than this (ms) after the view's previous answer: the display rate. */
+  minIntervalMs?: number;
 }
 
 /** Min/max per pixel column of every series over the requested range; NaN marks a gap. */

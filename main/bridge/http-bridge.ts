@@ -102,8 +102,10 @@ export async function startHttpBridge(core: HubScopeCore, options: HttpBridgeOpt
 function serveConnection(core: HubScopeCore, ws: WebSocket): void {
   const send = (frame: WsServerFrame) => {
     if (ws.readyState !== ws.OPEN) return;
-    // Live data (typed arrays) goes as one binary frame; everything else as JSON text.
-    ws.send(holdsTypedArray(frame) ? encodeBinaryFrame(frame) : JSON.stringify(frame));
+    // Live data (typed arrays, only ever in a response) goes as one binary frame; everything
+    // else as JSON text. Topic pushes are not searched for arrays: they are large and never hold any.
+    const binary = frame.t === 'res' && frame.ok && holdsTypedArray(frame.result);
+    ws.send(binary ? encodeBinaryFrame(frame) : JSON.stringify(frame));
   };
   // Topic pushes are whole states, so a client that stops reading (a suspended tab,
   // a stalled network) can skip some: nothing is queued for it past MAX_BUFFERED_BYTES,

@@ -179,7 +179,7 @@ export async function startCore(options: CoreOptions): Promise<HubScopeCore> {
         // schemaPath, when given, has passed the same folder check in lookUpSchema.
         return live.open(name, schema, schema ? await unitsOf(schema.schema, schemaPath) : {});
       },
-      'live.poll': (params) => live.poll(params),
+      'live.poll': (params) => live.next(params),
       'live.close': ({ streamId }) => live.close(streamId),
       'alerts.get': () => bus.latest('alerts') ?? alerts.status(),
       'alerts.rules.get': () => alerts.rules(),

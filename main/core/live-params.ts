@@ -48,6 +48,10 @@ export function checkLivePoll(params: unknown): LivePollParams {
     if (typeof p.wantImage !== 'boolean') throw new ApiError('BAD_REQUEST', 'wantImage must be true or false.');
     out.wantImage = p.wantImage;
   }
+  const waitMs = finite(p, 'waitMs', 0, 5000, false);
+  const minIntervalMs = finite(p, 'minIntervalMs', 0, 10_000, false);
+  if (waitMs !== undefined) out.waitMs = waitMs;
+  if (minIntervalMs !== undefined) out.minIntervalMs = minIntervalMs;
   return out;
 }
 

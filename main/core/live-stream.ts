@@ -1,8 +1,11 @@
 // Live views of segments (`live.open` / `live.poll` / `live.close`). Each open
 // view follows its segment's ring passively and keeps a history of its series;
-// a poll (one per animation frame of a visible view, never more) answers with
-// that history decimated to the plot's pixel width, the newest trace, and the
-// newest image scaled to the canvas: typed arrays, never JSON arrays.
+// a poll answers with that history decimated to the plot's pixel width, the
+// newest trace, and the newest image scaled to the canvas: typed arrays, never
+// JSON arrays. A poll with `waitMs` is held until something new was read (credit-
+// based flow: a view keeps a few polls outstanding and main answers one as soon as
+// data exists, no sooner than `minIntervalMs` after the last), so a record waits
+// for the ring check, not for the next poll to arrive.
 import type {
   Json,
   LiveFrame,
@@ -37,6 +40,19 @@ const CHECK_MS = 300;
 const MAX_IMAGE_SIDE = 1024;
 /** Open views at once (each may hold up to HISTORY_BYTES of history). */
 const MAX_STREAMS = 16;
+/** How often held polls look for new records: reading commit_index is one load from shared memory. */
+const HOLD_CHECK_MS = 4;
+/** Polls one view may have held at once (its credits). */
+const MAX_HELD_PER_STREAM = 4;
+
+/** A poll waiting for news. */
+interface Held {
+  params: LivePollParams;
+  /** Date.now() after which it is answered even with nothing new. */
+  until: number;
+  resolve(frame: LiveFrame): void;
+  reject(err: Error): void;
+}
 
 class LiveStream {
   readonly info: LiveStreamInfo;
@@ -52,7 +68,13 @@ class LiveStream {
   private newestEpochMs: number | null = null;
   private state: LiveFrame['state'] = { gone: false, problems: [], alive: null, reason: '' };
   private checkedAt = 0;
+  /** The state as last answered, to tell a changed one (gone, liveness) as news. */
+  private stateSent = '';
   polledAt = Date.now();
+  /** When the last poll was answered (Date.now()), for minIntervalMs. */
+  answeredAt = 0;
+  /** Polls held until there is news, oldest first. */
+  readonly held: Held[] = [];
 
   constructor(
     readonly id: number,
@@ -189,10 +211,21 @@ class LiveStream {
     }
   }
 
-  poll(p: LivePollParams): LiveFrame {
-    this.polledAt = Date.now();
+  /** Reads what is new (records, segment state) and says whether a poll would carry anything new. */
+  refreshNews(): boolean {
     this.check();
     this.drain();
+    if (this.takenSincePoll > 0 || this.lostSincePoll > 0) return true;
+    if (this.image && this.image.id !== this.imageSent?.id) return true;
+    return stateKey(this.state) !== this.stateSent;
+  }
+
+  poll(p: LivePollParams): LiveFrame {
+    this.polledAt = Date.now();
+    this.answeredAt = this.polledAt;
+    this.check();
+    this.drain();
+    this.stateSent = stateKey(this.state);
     const frame: LiveFrame = {
       streamId: this.id,
       taken: this.takenSincePoll,
@@ -256,20 +289,7 @@ class LiveStream {
     // 8- and 16-bit cameras cross as 16-bit values (half the bytes of float32), others as float32.
     const out: Float32Array | Uint16Array =
       source instanceof Uint8Array || source instanceof Uint16Array ? new Uint16Array(w * h) : new Float32Array(w * h);
-    const cols = new Int32Array(w);
-    for (let x = 0; x < w; x++) cols[x] = Math.min(img.width - 1, Math.floor(((x + 0.5) * img.width) / w));
-    for (let y = 0; y < h; y++) {
-      const row = Math.min(img.height - 1, Math.floor(((y + 0.5) * img.height) / h)) * img.width;
-      const at = y * w;
-      for (let x = 0; x < w; x++) out[at + x] = source[row + (cols[x] as number)] as number;
-    }
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < out.length; i++) {
-      const v = out[i] as number;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
+    const { min, max } = scaleNearest(source, img.width, img.height, out, w, h);
     return {
       field: this.plan.image.pixels.field.name,
       frameId: img.id.toString(),
@@ -288,6 +308,11 @@ class LiveStream {
   }
 }
 
+/** What makes a state news; not the reason text, whose heartbeat age changes on every check. */
+function stateKey(s: LiveFrame['state']): string {
+  return `${s.gone}|${s.alive}|${s.problems.join('|')}`;
+}
+
 /** The flexible zone through its schema; null when it is smaller than the struct or unreadable. */
 function decodeFlexZone(reader: DataBlockReader, struct: StructSchema): Record<string, Json> | null {
   try {
@@ -297,6 +322,37 @@ function decodeFlexZone(reader: DataBlockReader, struct: StructSchema): Record<s
   } catch {
     return null;
   }
+}
+
+/**
+ * Nearest source pixel of each of the w x h output pixels, and the output's range, in
+ * one pass (the camera's hot loop in main: kept to one shape of array access each).
+ */
+function scaleNearest(
+  source: ArrayLike<number>,
+  sw: number,
+  sh: number,
+  out: Float32Array | Uint16Array,
+  w: number,
+  h: number,
+): { min: number; max: number } {
+  const cols = new Int32Array(w);
+  for (let x = 0; x < w; x++) cols[x] = Math.min(sw - 1, Math.floor(((x + 0.5) * sw) / w));
+  let min = Infinity;
+  let max = -Infinity;
+  for (let y = 0; y < h; y++) {
+    const row = Math.min(sh - 1, Math.floor(((y + 0.5) * sh) / h)) * sw;
+    const at = y * w;
+    for (let x = 0; x < w; x++) {
+      const v = source[row + (cols[x] as number)] as number;
+      out[at + x] = v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  // A float image's range is of the float32 values that cross, as before.
+  if (out instanceof Float32Array) return { min: Math.fround(min), max: Math.fround(max) };
+  return { min, max };
 }
 
 /** A kept array field as a typed array over its bytes (copied to a fresh buffer, so aligned). */
@@ -332,6 +388,8 @@ export class LiveStreams {
   private readonly streams = new Map<number, LiveStream>();
   private nextId = 1;
   private readonly timer: NodeJS.Timeout;
+  /** Runs while any poll is held. */
+  private holdTimer: NodeJS.Timeout | null = null;
 
   constructor() {
     this.timer = setInterval(() => this.tick(), DRAIN_MS);
@@ -357,22 +415,89 @@ export class LiveStreams {
     }
   }
 
+  /** Answers at once, whatever waitMs says. */
   poll(params: LivePollParams): LiveFrame {
-    const stream = this.streams.get(params.streamId);
-    if (!stream) throw new ApiError('NOT_FOUND', `No live view ${params.streamId} is open (it may have timed out).`);
-    return stream.poll(params);
+    return this.stream(params.streamId).poll(params);
+  }
+
+  /**
+   * The live.poll handler: at once without waitMs (or for a zoomed range, which the
+   * user is waiting for); else held until the view has news and minIntervalMs has
+   * passed since its previous answer, or until waitMs runs out.
+   */
+  next(params: LivePollParams): Promise<LiveFrame> {
+    const stream = this.stream(params.streamId);
+    const wait = params.waitMs ?? 0;
+    if (wait <= 0 || params.from !== undefined) return Promise.resolve(stream.poll(params));
+    if (stream.held.length >= MAX_HELD_PER_STREAM) {
+      throw new ApiError('BAD_REQUEST', `At most ${MAX_HELD_PER_STREAM} polls of one live view may wait at once.`);
+    }
+    stream.polledAt = Date.now();
+    return new Promise<LiveFrame>((resolve, reject) => {
+      stream.held.push({ params, until: Date.now() + wait, resolve, reject });
+      this.answerHeld(stream, Date.now());
+      if (stream.held.length > 0 && !this.holdTimer) {
+        this.holdTimer = setInterval(() => this.checkHeld(), HOLD_CHECK_MS);
+        this.holdTimer.unref();
+      }
+    });
   }
 
   close(streamId: number): null {
-    this.streams.get(streamId)?.close();
+    const stream = this.streams.get(streamId);
+    if (stream) this.release(stream, `The live view ${streamId} was closed.`);
+    stream?.close();
     this.streams.delete(streamId);
     return null;
   }
 
   closeAll(): void {
     clearInterval(this.timer);
-    for (const s of this.streams.values()) s.close();
+    if (this.holdTimer) clearInterval(this.holdTimer);
+    this.holdTimer = null;
+    for (const s of this.streams.values()) {
+      this.release(s, 'HubScope is shutting down.');
+      s.close();
+    }
     this.streams.clear();
+  }
+
+  private stream(streamId: number): LiveStream {
+    const stream = this.streams.get(streamId);
+    if (!stream) throw new ApiError('NOT_FOUND', `No live view ${streamId} is open (it may have timed out).`);
+    return stream;
+  }
+
+  private release(stream: LiveStream, why: string): void {
+    for (const h of stream.held.splice(0)) h.reject(new ApiError('NOT_FOUND', why));
+  }
+
+  /** Answers the oldest held poll of a view when it has news and is due, or has waited long enough. */
+  private answerHeld(stream: LiveStream, now: number): void {
+    const h = stream.held[0];
+    if (!h) return;
+    const due = now - stream.answeredAt >= (h.params.minIntervalMs ?? 0);
+    // Reading the ring only when an answer could go out: records wait in the ring, never lost meanwhile.
+    if (!(due && stream.refreshNews()) && now < h.until) return;
+    stream.held.shift();
+    try {
+      h.resolve(stream.poll(h.params));
+    } catch (err) {
+      h.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private checkHeld(): void {
+    const now = Date.now();
+    let waiting = false;
+    for (const s of this.streams.values()) {
+      this.answerHeld(s, now);
+      waiting ||= s.held.length > 0;
+    }
+    if (!waiting && this.holdTimer) {
+      clearInterval(this.holdTimer);
+      this.holdTimer = null;
+    }
   }
 
   private tick(): void {
