@@ -70,6 +70,8 @@ const MIN_RECEIVE_HWM = 16;
 const MAX_RECEIVE_HWM = 1000;
 /** Replies and notifications ZeroMQ queues per connection; more are dropped (peer not reading). */
 export const SEND_HIGH_WATER_MARK = 1000;
+/** How long shutdown waits for BROKER_SHUTDOWN to reach the clients before the socket closes. */
+const SHUTDOWN_GRACE_MS = 200;
 /** A connection idle this long loses its flood-control state. */
 const GUARD_IDLE_MS = 10_000;
 
@@ -196,9 +198,15 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     // connection (then it stops reading that socket: TCP pushes back on the sender).
     // sendTimeout 0: every send completes synchronously (a ROUTER never blocks; it drops
     // messages to a peer whose queue is full), so sends never overlap (EBUSY).
+    // linger 0: shutdown gives the last notifications SHUTDOWN_GRACE_MS in JavaScript
+    // instead (see shutdown()). A ROUTER still lingering when the process exits is torn
+    // down by zeromq's exit clean-up in the middle of its termination, and libzmq aborts
+    // the process (`_out_pipes.empty ()`, routing_socket_base_t's destructor): seen in CI
+    // at a test worker's exit after its broker closed with thousands of replies queued
+    // to peers that had gone. The desktop app quits the same way.
     this.router = new Router({
       maxMessageSize: this.maxMessageBytes * OVERSIZE_FACTOR,
-      linger: 500,
+      linger: 0,
       sendTimeout: 0,
       receiveHighWaterMark: receiveHighWaterMark(this.maxMessageBytes),
       sendHighWaterMark: SEND_HIGH_WATER_MARK,
@@ -369,8 +377,9 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     this.waiters.rejectAll(new BrokerError('SHUTTING_DOWN', reason));
     for (const s of this.sessions.values()) this.notify(s, 'BROKER_SHUTDOWN', { reason });
     await this.stateWriter?.save();
-    // Give ZeroMQ's I/O thread a moment to put the notifications on the wire.
-    await new Promise((r) => setTimeout(r, this.sessions.size > 0 ? 50 : 0));
+    // Give ZeroMQ's I/O thread a moment to put the notifications on the wire; what a
+    // peer has not taken by then is dropped at close (linger 0: see the constructor).
+    await new Promise((r) => setTimeout(r, this.sessions.size > 0 ? SHUTDOWN_GRACE_MS : 0));
     // close() alone releases the port later, on ZeroMQ's I/O thread; unbinding first means
     // the endpoint is free when close() resolves, so a broker can be restarted on it at once.
     await this.router.unbind(this.boundEndpoint).catch(() => undefined);
