@@ -6,21 +6,12 @@ import { startBroker, type Broker } from '../../main/broker/broker.js';
 import { backoffDelay } from '../../main/hub/backoff.js';
 import { HubError } from '../../main/hub/hub-error.js';
 import { MessageHub, type ConnectionState } from '../../main/hub/message-hub.js';
-import { COUNTER_SCHEMA, producerInput, uniqueName, waitFor } from './hub-fixtures/helpers.js';
+import { codeOf, COUNTER_SCHEMA, producerInput, uniqueName, waitFor } from './hub-fixtures/helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return err instanceof HubError ? err.code : `not a HubError: ${String(err)}`;
-  }
-}
 
 describe('MessageHub client', () => {
   it('reconnects after a graceful broker restart and registers everything again', async () => {

@@ -4,24 +4,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../main/broker/broker.js';
 import { ConnectionMetrics, RTT_WINDOW } from '../../main/hub/connection-metrics.js';
-import { HubError } from '../../main/hub/hub-error.js';
 import { MessageHub } from '../../main/hub/message-hub.js';
 import type { TraceEntry } from '../../main/protocol/trace.js';
-import { producerInput, uniqueName, waitFor } from './hub-fixtures/helpers.js';
+import { codeOf, producerInput, uniqueName, waitFor } from './hub-fixtures/helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return err instanceof HubError ? err.code : `not a HubError: ${String(err)}`;
-  }
-}
 
 describe('MessageHub connection metrics', () => {
   it('counts requests, errors by code and bytes; the broker sees the same bytes', async () => {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HubError } from '../../../main/hub/hub-error.js';
 import type { ProducerRegistrationInput } from '../../../main/hub/message-hub.js';
 import type { SchemaDocumentT } from '../../../main/protocol/messages.js';
 import { runId } from '../../support/run-marker.js';
@@ -66,4 +67,14 @@ export function producerInput(
     producerName: 'test-producer',
     ...extra,
   };
+}
+
+/** How a request ended: 'resolved', or the HubError code it was rejected with. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (err) {
+    return err instanceof HubError ? err.code : `not a HubError: ${String(err)}`;
+  }
 }
