@@ -12,6 +12,8 @@ export interface LiveViewStats {
   lastImageFrame: string | null;
   /** Commit-to-screen latencies (ms) of the newest record of each drawn frame, the last 2000. */
   latencies: number[];
+  /** Commit-to-arrival latencies (ms) of the same frames, taken when main's answer reached the page: the rest is the page's own. */
+  arrivals: number[];
   /** Round-trip times (ms) of the last 200 polls. */
   pollMs: number[];
   /** The x range drawn last. */
@@ -35,6 +37,7 @@ export function statsFor(name: string): LiveViewStats {
     imageFrames: 0,
     lastImageFrame: null,
     latencies: [],
+    arrivals: [],
     pollMs: [],
     xMin: null,
     xMax: null,
@@ -42,6 +45,14 @@ export function statsFor(name: string): LiveViewStats {
 }
 
 export function recordLatency(stats: LiveViewStats, ms: number): void {
-  stats.latencies.push(ms);
-  if (stats.latencies.length > 2000) stats.latencies.splice(0, stats.latencies.length - 2000);
+  keepLast(stats.latencies, ms);
+}
+
+export function recordArrival(stats: LiveViewStats, ms: number): void {
+  keepLast(stats.arrivals, ms);
+}
+
+function keepLast(list: number[], ms: number): void {
+  list.push(ms);
+  if (list.length > 2000) list.splice(0, list.length - 2000);
 }

@@ -8,7 +8,7 @@
 // drawn as one.
 import type { LiveFrame, LivePollParams, LiveStreamInfo } from '../../../preload/contract.js';
 import { api } from './api.js';
-import { recordLatency, statsFor } from './live-stats.js';
+import { recordArrival, recordLatency, statsFor } from './live-stats.js';
 
 export interface LiveRequest {
   width: number;
@@ -129,6 +129,8 @@ export class LiveView {
           const rtt = this.stats.pollMs;
           rtt.push(performance.now() - sentAt);
           if (rtt.length > 200) rtt.shift();
+          if (frame.newestEpochMs !== null && (frame.taken > 0 || frame.image))
+            recordArrival(this.stats, Date.now() - frame.newestEpochMs);
           if (live && this.paused) this.count(frame);
           else arrived = arrived ? merged(arrived, frame) : frame;
           ask();
