@@ -12,6 +12,17 @@ export interface RateSpread {
   samples: number;
 }
 
+/**
+ * A segment's rate history with one more sample, the oldest dropped past `keep`. An
+ * unknown rate (null: main has read the header once only, or could not) is no sample:
+ * counted as 0 it made every new row's spread start at "0…".
+ */
+export function withRateSample(list: number[], rate: number | null, keep: number): number[] {
+  if (rate === null || !Number.isFinite(rate)) return list;
+  const next = [...list, rate];
+  return next.length > keep ? next.slice(next.length - keep) : next;
+}
+
 export function spreadOf(values: number[] | undefined): RateSpread | null {
   if (!values || values.length < 2) return null;
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
