@@ -615,6 +615,8 @@ export interface RecordingChannelDto {
   lost: number;
   /** Why this channel stopped being recorded early (its segment went away), else null. */
   stoppedBy: string | null;
+  /** Of `recorded`, those the ring held from before the press (the pre-buffer's share). */
+  preBuffered: number;
 }
 
 export interface RecordingStatusDto {
@@ -639,6 +641,12 @@ export interface RecordStartParams {
   channels: string[];
   /** A schema file (as for datablock.inspect) for channels whose schema is not otherwise known. */
   schemaPath?: string;
+  /**
+   * Also record what the rings still hold from the last this many seconds (0 to 3600;
+   * default 0: from the press on). The rings are the pre-buffer: nothing is kept in
+   * memory before Record is pressed, so a channel's reach back is its ring's lifetime.
+   */
+  preBufferS?: number;
 }
 
 // ---------------------------------------------------------------------------

@@ -68,7 +68,8 @@ function printSummary(summary: RecordingSummary, json: boolean): void {
   }
   for (const c of summary.channels) {
     const stopped = c.stoppedBy ? ` (stopped early: ${c.stoppedBy})` : '';
-    console.log(`${c.topic.padEnd(28)} ${c.recorded} records, ${c.lost} lost to overwrite${stopped}`);
+    const before = c.preBuffered > 0 ? ` (${c.preBuffered} from before the start)` : '';
+    console.log(`${c.topic.padEnd(28)} ${c.recorded} records${before}, ${c.lost} lost to overwrite${stopped}`);
   }
   console.log(`wrote ${summary.files.join(', ')}`);
 }

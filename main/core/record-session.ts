@@ -13,6 +13,8 @@ import { recordingFileName } from '../record/recordings-dir.js';
 const POLL_MS = 20;
 /** At most this many channels in one recording (a request names them one by one). */
 export const MAX_RECORD_CHANNELS = 64;
+/** The longest pre-buffer, as `hubscope record --pre-buffer`. */
+export const MAX_PRE_BUFFER_S = 3600;
 
 /** Finds the schema of one segment (the inspector's lookup); null when none is known. */
 export type SchemaFinder = (shmName: string, schemaPath: string | undefined) => Promise<ChannelSchema | null>;
@@ -72,7 +74,7 @@ export class RecordSessions {
     );
     let recorder: Recorder;
     try {
-      recorder = await Recorder.start(sources, { outPath });
+      recorder = await Recorder.start(sources, { outPath, preBufferS: params.preBufferS ?? 0 });
     } catch (err) {
       throw new ApiError('UNAVAILABLE', `cannot start recording: ${(err as Error).message}`);
     }
@@ -131,6 +133,7 @@ export class RecordSessions {
         recorded: c.recorded,
         lost: c.lost,
         stoppedBy: c.stoppedBy,
+        preBuffered: c.preBuffered,
       })) ?? [];
     return {
       state: this.running ? 'recording' : 'idle',
@@ -153,7 +156,7 @@ export class RecordSessions {
 
 /** Checks the untrusted params of record.start. */
 export function checkRecordStart(params: unknown): RecordStartParams {
-  const p = params as { channels?: unknown; schemaPath?: unknown } | null;
+  const p = params as { channels?: unknown; schemaPath?: unknown; preBufferS?: unknown } | null;
   const channels = p?.channels;
   if (
     !Array.isArray(channels) ||
@@ -169,5 +172,13 @@ export function checkRecordStart(params: unknown): RecordStartParams {
   if (p?.schemaPath !== undefined && (typeof p.schemaPath !== 'string' || !p.schemaPath.endsWith('.json'))) {
     throw new ApiError('BAD_REQUEST', 'schemaPath must be the path of a schema file ending in .json.');
   }
-  return { channels, ...(typeof p?.schemaPath === 'string' ? { schemaPath: p.schemaPath } : {}) };
+  const pre = p?.preBufferS;
+  if (pre !== undefined && (typeof pre !== 'number' || !Number.isFinite(pre) || pre < 0 || pre > MAX_PRE_BUFFER_S)) {
+    throw new ApiError('BAD_REQUEST', `preBufferS must be a number of seconds from 0 to ${MAX_PRE_BUFFER_S}.`);
+  }
+  return {
+    channels,
+    ...(typeof p?.schemaPath === 'string' ? { schemaPath: p.schemaPath } : {}),
+    ...(typeof pre === 'number' && pre > 0 ? { preBufferS: pre } : {}),
+  };
 }

@@ -34,6 +34,8 @@ export interface ChannelSummary {
   lost: number;
   /** Why the channel stopped being recorded early (its segment went away), else null. */
   stoppedBy: string | null;
+  /** Of `recorded`, those committed before the start: the pre-buffer's share (0 without one). */
+  preBuffered: number;
 }
 
 export interface RecordingSummary {
@@ -48,6 +50,8 @@ interface Followed {
   layout: StructLayout;
   timestamp: TimestampField | null;
   summary: ChannelSummary;
+  /** With a pre-buffer: the newest record id at the start (those up to it came from before). */
+  newestAtStart: bigint | null;
 }
 
 /** Channel metadata keys replay reads back. */
@@ -77,7 +81,8 @@ export class Recorder {
           follower: new RingFollower(reader, 'oldest'),
           layout: layoutOf(source.schema.slot),
           timestamp: timestampFieldOf(source.schema),
-          summary: { topic: source.shmName, recorded: 0, lost: 0, stoppedBy: null },
+          summary: { topic: source.shmName, recorded: 0, lost: 0, stoppedBy: null, preBuffered: 0 },
+          newestAtStart: preBufferS > 0 ? reader.commitIndex() : null,
         });
         if (layoutOf(source.schema.slot).size > reader.geometry.stride) {
           throw new Error(`the schema ${source.schema.id} is larger than a slot of ${source.shmName}`);
@@ -120,6 +125,8 @@ export class Recorder {
   async poll(): Promise<void> {
     if (this.stopped) return;
     const batch: McapMessage[] = [];
+    /** Per message of the batch: committed before the start (a pre-buffered record). */
+    const fromBefore: boolean[] = [];
     this.followed.forEach((f, channel) => {
       if (f.summary.stoppedBy !== null) return;
       const readNs = wallClockNs();
@@ -129,6 +136,7 @@ export class Recorder {
           const logTime = logTimeOf(f.timestamp, fields, readNs);
           if (this.earliestNs !== null && logTime < this.earliestNs) return; // older than the pre-buffer window
           batch.push({ channel, sequence: Number(id % 4294967296n), logTime, publishTime: readNs, data });
+          fromBefore.push(f.newestAtStart !== null && id <= f.newestAtStart);
         });
         if (r.lost > 0) {
           f.summary.lost += r.lost;
@@ -138,10 +146,12 @@ export class Recorder {
         f.summary.stoppedBy = (err as Error).message;
       }
     });
-    for (const m of batch) {
+    for (const [i, m] of batch.entries()) {
       await this.out.add(m);
       const s = this.followed[m.channel]?.summary;
-      if (s) s.recorded++;
+      if (!s) continue;
+      s.recorded++;
+      if (fromBefore[i]) s.preBuffered++;
     }
   }
 

@@ -14,10 +14,12 @@ import { startCore, type HubScopeCore } from '../../main/core/hubscope-core.js';
 import { serviceOptionsFrom } from '../../main/core/options.js';
 import { startDemoProducers, type DemoRun } from '../../main/datablock/demo.js';
 import { createDataBlock, type DataBlockWriter } from '../../main/datablock/writer.js';
+import { openDataBlock } from '../../main/datablock/reader.js';
 import { announceProducers, type Announcement } from '../../main/producer/announce.js';
 import { defaultRecordingsDir } from '../../main/record/recordings-dir.js';
 import { FileReadable } from '../../main/record/recording-file.js';
 import { runId } from '../support/run-marker.js';
+import { recordIdsIn } from '../support/mcap-read.js';
 import { uniqueName, unlinkQuietly, waitFor } from './datablock-helpers.js';
 
 function ok(res: WireResponse): RecordingStatusDto {
@@ -126,6 +128,7 @@ describe('the Record button (record.* requests)', () => {
     expect(stopped.files).toEqual([path]);
     expect(stopped.endedAt).not.toBeNull();
     expect(stopped.error).toBeNull();
+    expect(stopped.channels[0]?.preBuffered).toBe(0); // no pre-buffer: from the press on
     expect(readdirSync(recordingsDir)).toEqual([path.slice(recordingsDir.length + 1)]);
 
     const back = await countsIn(path);
@@ -139,6 +142,40 @@ describe('the Record button (record.* requests)', () => {
     // Stopping again changes nothing; the last recording is still described.
     const idle = ok(await call('record.stop'));
     expect(idle).toMatchObject({ state: 'idle', files: [path], recorded: stopped.recorded });
+  });
+
+  it('with a pre-buffer, also records what the ring held before the press', async () => {
+    const reader = openDataBlock(segment);
+    let pressedAt: bigint;
+    try {
+      pressedAt = reader.commitIndex() ?? 0n;
+    } finally {
+      reader.close();
+    }
+    const started = ok(await call('record.start', { channels: [segment], preBufferS: 60 }));
+    let status = started;
+    for (let i = 0; i < 300 && status.recorded < 20; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = ok(await call('record.status'));
+    }
+    const stopped = ok(await call('record.stop'));
+    const ids = await recordIdsIn(stopped.files[0]!);
+    expect(ids.length).toBe(stopped.recorded);
+    // The ring's older records come first, then the ones committed after the press, each once.
+    expect(BigInt(ids[0]!)).toBeLessThan(pressedAt);
+    expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
+    expect(ids.at(-1)!).toBeGreaterThan(Number(pressedAt));
+    // The status says how many came from before: those up to the newest at the start.
+    const before = stopped.channels[0]!.preBuffered;
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(ids.length);
+    expect(ids[before - 1]!).toBeGreaterThanOrEqual(Number(pressedAt));
+
+    for (const preBufferS of [-1, 3601, Number.NaN, '10']) {
+      const bad = failed(await call('record.start', { channels: [segment], preBufferS }));
+      expect(bad.code).toBe('BAD_REQUEST');
+      expect(bad.message).toMatch(/preBufferS must be a number of seconds from 0 to 3600/);
+    }
   });
 
   it('explains what cannot be recorded, and records nothing', async () => {
