@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { CHROMIUM } from '../test/support/browser.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/support/browser.js';
 
 interface Reply {
   id?: number;
@@ -54,13 +54,7 @@ export class CdpPage {
       CHROMIUM,
       [
         '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
+        ...CHROMIUM_ARGS,
         '--remote-debugging-pipe',
         `--user-data-dir=${profile}`,
         '--window-size=1920,1080',
