@@ -327,6 +327,10 @@ export interface PylabhubAttachDto {
   handover: { size: number; segment: string; message: string };
   /** What goes wrong with the consumer's heartbeats (not sent, the hub sent ERROR), else null. */
   problem?: string | null;
+  /** While the hub no longer lists this app as a consumer of the channel (one re-registration under way), why in words; else null. */
+  forgotten?: string | null;
+  /** What happened to the attachment on the way, oldest first (e.g. "re-registered after the hub forgot it"). */
+  history?: string[];
 }
 
 export interface PylabhubHubDto {

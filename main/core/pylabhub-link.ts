@@ -132,6 +132,8 @@ export class PylabhubLink {
       const attached = [...hub.attached.values()].map((a) => ({
         ...a.dto,
         problem: heartbeats.get(a.dto.channel)?.problem ?? null,
+        forgotten: heartbeats.get(a.dto.channel)?.forgotten ?? null,
+        history: [...(heartbeats.get(a.dto.channel)?.history ?? [])],
       }));
       const ended = (s?.attachments ?? [])
         .filter((a) => a.state === 'ended')
@@ -267,7 +269,7 @@ export class PylabhubLink {
       openDataBlockFromFd(received).close(); // refuses a block the reader cannot read, before it is offered
       // The hub may have closed the channel during the hand-over: nothing to hold then.
       const now = hub.monitor.snapshot().attachments.find((a) => a.channel === channel);
-      if (now?.state !== 'attached') {
+      if (!now || now.state === 'ended') {
         closeHandover(received);
         throw new ApiError('UNAVAILABLE', `attached to ${channel}, but ${now?.endedReason ?? 'the attachment ended'}`);
       }

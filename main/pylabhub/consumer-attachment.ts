@@ -4,7 +4,11 @@
 // at the ACK's cadence while attached (the hub removes a silent consumer after its
 // liveness timeouts), the hub's pushes on that DEALER (CHANNEL_CLOSING_NOTIFY ends the
 // attachment) and CONSUMER_DEREG_REQ on detach, or after a lost ACK so that a seat the
-// hub did register is not held for nobody. The monitor owns one of these.
+// hub did register is not held for nobody. The monitor owns one of these, and tells it
+// what each answered poll says about the consumers (observe): a hub that no longer
+// lists HubScope's uid in two answers asked after the registration has forgotten it
+// (a restart, a missed heartbeat timeout, an admin); the attachment says so and tries
+// one CONSUMER_REG_REQ again, which either re-admits it or ends it with the refusal.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { CurveKeyPair } from '../keys/index.js';
@@ -28,6 +32,20 @@ const DETACH_TIMEOUT_MS = 1000;
 const DEFAULT_HEARTBEAT_MS = 500;
 /** A floor on the ACK's interval: the hub checks liveness every ≤ 100 ms, faster helps nothing. */
 const MIN_HEARTBEAT_MS = 100;
+/** Answered polls in a row, asked after the registration, that must miss HubScope's uid. */
+const FORGOTTEN_AFTER = 2;
+/** Notes kept in an attachment's history (the oldest go first). */
+const MAX_HISTORY = 20;
+
+/** The hub's refusals of a re-registration, in words (the code follows them). */
+const REFUSAL_WORDS: Record<string, string> = {
+  ONE_TO_ONE_CARDINALITY_VIOLATED: 'another consumer has taken the seat (the channel is one-to-one)',
+  FAN_IN_IS_SINGLE_CONSUMER: 'another consumer has taken the seat (a fan-in channel has one consumer)',
+  CHANNEL_NOT_FOUND: 'the hub no longer has the channel',
+  CHANNEL_NOT_READY: 'the channel has no live producer',
+  UNKNOWN_ROLE: "HubScope's uid is no longer in the hub's allow-list (known_roles)",
+  PUBKEY_MISMATCH: "the hub's allow-list names another key for HubScope's uid",
+};
 
 /** What the attachments need from the monitor that owns them. */
 export interface AttachmentContext {
@@ -53,6 +71,53 @@ interface Attached {
   timer: NodeJS.Timeout | undefined;
   /** A heartbeat is waiting for zeromq: the next tick skips instead of queueing behind it. */
   beating: boolean;
+  /** The producer the first ACK named: the handed-over DataBlock is its. */
+  producer: { uid: string | null; publicKey: string | null; endpoint: string | null };
+  /** performance.now() when the (last) CONSUMER_REG_ACK arrived: polls asked before it say nothing. */
+  registeredAt: number;
+  /** Answered polls in a row, asked after registeredAt, that did not list the uid. */
+  misses: number;
+  /** Date.now() of the first of those polls. */
+  firstMissAt: number | null;
+}
+
+/** HH:MM:SS, local time. */
+function clock(ms: number): string {
+  return new Date(ms).toTimeString().slice(0, 8);
+}
+
+/** The first producer a CONSUMER_REG_ACK names. */
+function producerOf(body: JsonObject): Attached['producer'] {
+  const first = asObject(arrayField(body, 'producers')?.[0]);
+  return {
+    uid: strField(first, 'role_uid'),
+    publicKey: strField(first, 'pubkey_z85'),
+    endpoint: strField(first, 'endpoint'),
+  };
+}
+
+/** A refused re-registration in words, with the hub's code and message. */
+function refusalText(reply: PlhReply): string {
+  const code = strField(reply.body, 'error_code');
+  const words = code ? REFUSAL_WORDS[code] : undefined;
+  return words ? `${words} (${replyErrorText(reply)})` : replyErrorText(reply);
+}
+
+/** CONSUMER_REG_REQ's body, the same for the first registration and the one after the hub forgot it. */
+function registrationBody(channel: string, uid: string, publicKey: string): JsonObject {
+  return {
+    channel_name: channel,
+    role_uid: uid,
+    role_type: 'consumer',
+    role_name: 'hubscope',
+    data_transport: 'shm',
+    zmq_pubkey: publicKey,
+    abi_fingerprint: HUBSCOPE_ABI_FINGERPRINT,
+    consumer_pid: process.pid,
+    consumer_hostname: hostname(),
+    client_nonce: randomBytes(16).toString('hex'),
+    client_wall_ts: Date.now(),
+  };
 }
 
 /** A uid CONSUMER_REG_REQ accepts: ≥ 3 components, first `cons` or `proc` (the hub's grammar). */
@@ -94,7 +159,7 @@ export class ConsumerAttachments {
   /** Attachments now, and the last one that ended per channel (until attached again): copies, by channel. */
   statuses(): PylabhubAttachmentStatus[] {
     return [...[...this.attached.values()].map((a) => a.status), ...this.ended.values()]
-      .map((a) => ({ ...a }))
+      .map((a) => ({ ...a, history: [...a.history] }))
       .sort((a, b) => a.channel.localeCompare(b.channel));
   }
 
@@ -145,19 +210,7 @@ export class ConsumerAttachments {
     try {
       reply = await client.request(
         'CONSUMER_REG_REQ',
-        {
-          channel_name: channel,
-          role_uid: consumerUid,
-          role_type: 'consumer',
-          role_name: 'hubscope',
-          data_transport: 'shm',
-          zmq_pubkey: ctx.ownKeys.publicKey,
-          abi_fingerprint: HUBSCOPE_ABI_FINGERPRINT,
-          consumer_pid: process.pid,
-          consumer_hostname: hostname(),
-          client_nonce: randomBytes(16).toString('hex'),
-          client_wall_ts: Date.now(),
-        },
+        registrationBody(channel, consumerUid, ctx.ownKeys.publicKey),
         ctx.timeoutMs,
       );
     } catch (err) {
@@ -187,10 +240,8 @@ export class ConsumerAttachments {
       throw new Error(`cannot attach to ${channel}: the pylabhub monitor closed meanwhile; the seat was given back`);
     }
     ctx.differences.checkReply('CONSUMER_REG_REQ', reply);
-    const first = asObject(arrayField(reply.body, 'producers')?.[0]);
-    const producerUid = strField(first, 'role_uid');
-    const producerPublicKey = strField(first, 'pubkey_z85');
-    const endpoint = strField(first, 'endpoint');
+    const producer = producerOf(reply.body);
+    const { uid: producerUid, publicKey: producerPublicKey, endpoint } = producer;
     const intervalMs = this.heartbeatInterval(reply.body);
     const a: Attached = {
       client,
@@ -203,12 +254,19 @@ export class ConsumerAttachments {
         heartbeatsSent: 0,
         lastHeartbeatAt: null,
         problem: null,
+        forgotten: null,
+        forgottenSince: null,
+        history: [],
         endedReason: null,
         endedAt: null,
       },
       problemKind: null,
       timer: undefined,
       beating: false,
+      producer,
+      registeredAt: performance.now(),
+      misses: 0,
+      firstMissAt: null,
     };
     this.ended.delete(channel);
     this.attached.set(channel, a);
@@ -232,7 +290,13 @@ export class ConsumerAttachments {
     clearInterval(a.timer); // no heartbeat after the DEREG: it would be rejected, and says nothing
     this.ctx.changed();
     try {
-      await this.deregister(a.client, channel, a.uid, Math.min(this.ctx.timeoutMs, DETACH_TIMEOUT_MS * 5));
+      await this.deregister(a.client, channel, a.uid, Math.min(this.ctx.timeoutMs, DETACH_TIMEOUT_MS * 5)).catch(
+        (err: unknown) => {
+          // A hub that forgot the consumer holds no seat to give back: detached all the same.
+          if (a.status.state === 'forgotten' && /NOT_REGISTERED/.test((err as Error).message)) return;
+          throw err;
+        },
+      );
     } finally {
       await a.client.close();
     }
@@ -261,6 +325,127 @@ export class ConsumerAttachments {
     );
     if (reply.msgType !== 'CONSUMER_DEREG_ACK') {
       throw new Error(`the hub refused to detach HubScope from ${channel}: ${replyErrorText(reply)}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- the hub forgetting the consumer
+
+  /**
+   * One answered poll. `askedAt`: performance.now() when its first request went out;
+   * `lists(channel, uid)`: whether the answer lists `uid` among the channel's consumers
+   * (null when it says nothing about them). An attachment whose uid is missing from
+   * FORGOTTEN_AFTER answers in a row, all asked after its CONSUMER_REG_ACK, is
+   * forgotten, and its one re-registration starts. A poll the hub did not answer is
+   * never passed here: silence is not evidence.
+   */
+  observe(askedAt: number, lists: (channel: string, uid: string) => boolean | null): void {
+    for (const [channel, a] of this.attached) {
+      if (a.status.state !== 'attached' || askedAt <= a.registeredAt) continue;
+      const listed = lists(channel, a.uid);
+      if (listed === null) continue;
+      if (listed) {
+        a.misses = 0;
+        a.firstMissAt = null;
+        continue;
+      }
+      a.misses++;
+      a.firstMissAt ??= Date.now();
+      if (a.misses >= FORGOTTEN_AFTER) void this.reregister(channel, a);
+    }
+  }
+
+  /**
+   * The hub forgot the consumer: say so, then one CONSUMER_REG_REQ on the same
+   * connection (routing id == uid), with the same body as the first. Re-admitted with
+   * the same producer: attached again, with a note in the history. Refused, not
+   * answered, or re-admitted with another producer (whose block is not the one handed
+   * over): the attachment ends with why, as when the hub closes the channel, so the app
+   * lets the DataBlock go.
+   */
+  private async reregister(channel: string, a: Attached): Promise<void> {
+    const since = a.firstMissAt ?? Date.now();
+    a.status.state = 'forgotten';
+    a.status.forgottenSince = since;
+    a.status.forgotten = `the hub no longer lists HubScope as a consumer of ${channel} (since ${clock(since)}); it may give the seat to another consumer`;
+    this.ctx.changed();
+    const forgot = `the hub forgot HubScope as a consumer of ${channel} (not listed since ${clock(since)})`;
+    const current = () => this.attached.get(channel) === a && !this.ctx.isClosed();
+    let reply: PlhReply;
+    try {
+      reply = await a.client.request(
+        'CONSUMER_REG_REQ',
+        registrationBody(channel, a.uid, this.ctx.ownKeys.publicKey),
+        this.ctx.timeoutMs,
+      );
+    } catch (err) {
+      if (!current()) return; // detached or closed meanwhile
+      let note = '';
+      if (err instanceof PlhRequestError && err.kind === 'timeout') {
+        // As after a first CONSUMER_REG_REQ whose ACK was lost: a seat held for nobody helps nobody.
+        note = await this.deregister(a.client, channel, a.uid, DETACH_TIMEOUT_MS).then(
+          () => '; the registration the hub had made was given back',
+          () => '',
+        );
+      }
+      this.end(channel, a, `${forgot}, and its re-registration failed: ${(err as Error).message}${note}`);
+      return;
+    }
+    if (!current()) return; // a detach's CONSUMER_DEREG_REQ follows this one on the same connection
+    if (reply.msgType !== 'CONSUMER_REG_ACK') {
+      this.end(channel, a, `${forgot}, and refused to register it again: ${refusalText(reply)}`);
+      return;
+    }
+    this.ctx.differences.checkReply('CONSUMER_REG_REQ', reply);
+    const p = producerOf(reply.body);
+    if (p.uid !== a.producer.uid || p.publicKey !== a.producer.publicKey || p.endpoint !== a.producer.endpoint) {
+      await this.deregister(a.client, channel, a.uid, DETACH_TIMEOUT_MS).catch(() => undefined);
+      if (!current()) return;
+      this.end(
+        channel,
+        a,
+        `${forgot}; registered again, it names another producer (${p.uid ?? 'none'}) than the one that handed over the DataBlock (${a.producer.uid ?? 'none'}), so the seat was given back`,
+      );
+      return;
+    }
+    a.registeredAt = performance.now();
+    a.misses = 0;
+    a.firstMissAt = null;
+    a.status.state = 'attached';
+    a.status.forgotten = null;
+    a.status.forgottenSince = null;
+    a.status.history.push(
+      `${clock(Date.now())} re-registered after the hub forgot it (not listed as a consumer since ${clock(since)})`,
+    );
+    if (a.status.history.length > MAX_HISTORY) a.status.history.splice(0, a.status.history.length - MAX_HISTORY);
+    const intervalMs = this.heartbeatInterval(reply.body);
+    if (intervalMs !== a.status.heartbeatIntervalMs) {
+      clearInterval(a.timer);
+      a.status.heartbeatIntervalMs = intervalMs;
+      a.timer = setInterval(() => this.beat(channel, a), intervalMs);
+    }
+    this.beat(channel, a); // at once, as after the first registration
+    this.ctx.changed();
+  }
+
+  /** The attachment ends without detach: heartbeats stop, the end is reported (the app lets the block go). */
+  private end(channel: string, a: Attached, reason: string): void {
+    if (this.attached.get(channel) !== a) return;
+    this.attached.delete(channel);
+    clearInterval(a.timer);
+    a.status.state = 'ended';
+    a.status.forgotten = null;
+    a.status.forgottenSince = null;
+    a.status.endedReason = reason.slice(0, 500);
+    a.status.endedAt = Date.now();
+    this.ended.set(channel, a.status);
+    void a.client.close();
+    this.ctx.changed();
+    for (const l of [...this.endListeners]) {
+      try {
+        l({ ...a.status, history: [...a.status.history] });
+      } catch {
+        // a listener's failure is its own
+      }
     }
   }
 
@@ -330,20 +515,6 @@ export class ConsumerAttachments {
     // The hub closed the channel (producer gone, admin): the seat is gone with it, and
     // there is nothing to deregister.
     const reason = strField(body, 'reason') ?? 'no reason given';
-    this.attached.delete(channel);
-    clearInterval(a.timer);
-    a.status.state = 'ended';
-    a.status.endedReason = `the hub closed ${channel} (${reason.slice(0, 64)})`;
-    a.status.endedAt = Date.now();
-    this.ended.set(channel, a.status);
-    void client.close();
-    this.ctx.changed();
-    for (const l of [...this.endListeners]) {
-      try {
-        l({ ...a.status });
-      } catch {
-        // a listener's failure is its own
-      }
-    }
+    this.end(channel, a, `the hub closed ${channel} (${reason.slice(0, 64)})`);
   }
 }

@@ -54,14 +54,25 @@ export interface PylabhubHubStatus {
 export interface PylabhubAttachmentStatus {
   channel: string;
   consumerUid: string;
-  state: 'attached' | 'ended';
+  /**
+   * attached: the hub holds the registration (as far as the polls tell); forgotten: two
+   * answered polls after the registration no longer listed HubScope as a consumer of
+   * the channel, and the one re-registration is under way; ended: see endedReason.
+   */
+  state: 'attached' | 'forgotten' | 'ended';
   /** The cadence of HEARTBEAT_NOTIFY: the ACK's heartbeat_interval_ms, at least 100. */
   heartbeatIntervalMs: number;
   heartbeatsSent: number;
   lastHeartbeatAt: number | null;
   /** The last thing that went wrong with the heartbeats (not sent; the hub sent ERROR), or null. */
   problem: string | null;
-  /** Why the attachment ended (the hub closed the channel), null while attached. */
+  /** While forgotten: what the hub's answers showed, in words (with the time of the first such answer), else null. */
+  forgotten: string | null;
+  /** Date.now() of the first answer that no longer listed HubScope, while forgotten; else null. */
+  forgottenSince: number | null;
+  /** What happened to the attachment on the way (e.g. a re-registration after the hub forgot it), oldest first. */
+  history: string[];
+  /** Why the attachment ended (the hub closed the channel, or refused to register it again), null until then. */
   endedReason: string | null;
   endedAt: number | null;
 }

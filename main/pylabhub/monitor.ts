@@ -10,12 +10,19 @@
 // decided in reachability.ts.
 import { keyFingerprint, type CurveKeyPair } from '../keys/index.js';
 import { allowListCommand } from './allow-list-command.js';
-import { buildChannelRow, hashOf, readChannelList, transportOf, type ChannelCache } from './channel-rows.js';
+import {
+  buildChannelRow,
+  hashOf,
+  readChannelList,
+  transportOf,
+  type ChannelCache,
+  type ListedChannel,
+} from './channel-rows.js';
 import { ConsumerAttachments } from './consumer-attachment.js';
 import { PlhHubClient, type PlhReply } from './hub-client.js';
 import { HubDifferences, replyErrorText } from './hub-replies.js';
 import { readHubPublicKey, readOwnKeyPair } from './key-files.js';
-import { strField, uintField, type JsonObject } from './messages.js';
+import { arrayField, asObject, objectField, strField, uintField, type JsonObject } from './messages.js';
 import type {
   PylabhubAttachTarget,
   PylabhubAttachmentStatus,
@@ -39,6 +46,32 @@ export type {
   PylabhubSnapshot,
 } from './monitor-types.js';
 export { parseCollectedAt } from './slot-rates.js';
+
+/**
+ * Whether an answered poll lists `uid` as a consumer of `channel`: false when the
+ * channel list does not name the channel (the hub holds no consumer of it) or counts 0
+ * consumers; else the METRICS_ACK's shm block of the channel, which names its consumers
+ * (true also when the channel's metrics name the uid); null when neither says (no
+ * metrics answer, or no block for the channel).
+ */
+function listsConsumer(
+  entries: ListedChannel[],
+  metrics: JsonObject | null,
+  channel: string,
+  uid: string,
+): boolean | null {
+  const entry = entries.find((e) => e.name === channel);
+  if (!entry) return false;
+  const metricsConsumers = objectField(objectField(objectField(metrics, 'channels'), channel), 'consumers');
+  if (metricsConsumers && uid in metricsConsumers) return true;
+  for (const b of arrayField(objectField(metrics, 'shm_blocks'), 'blocks') ?? []) {
+    const block = asObject(b);
+    if (strField(block, 'channel') !== channel) continue;
+    const consumers = arrayField(block, 'consumers');
+    if (consumers) return consumers.some((c) => strField(asObject(c), 'uid') === uid);
+  }
+  return uintField(entry.entry, 'consumer_count') === 0 ? false : null;
+}
 
 const ENDPOINT_RE = /^(tcp:\/\/[^\s/]+:\d{1,5}|ipc:\/\/\S+)$/;
 
@@ -181,8 +214,9 @@ export class PylabhubMonitor {
 
   /**
    * Called when an attachment ends without detach: the hub closed the channel
-   * (CHANNEL_CLOSING_NOTIFY). The seat is gone; whoever holds the handed-over
-   * DataBlock should let it go.
+   * (CHANNEL_CLOSING_NOTIFY), or it forgot the consumer and its one re-registration
+   * was refused or failed. The seat is gone; whoever holds the handed-over DataBlock
+   * should let it go.
    */
   onAttachmentEnded(listener: (a: PylabhubAttachmentStatus) => void): () => void {
     return this.attachments.onEnded(listener);
@@ -219,6 +253,8 @@ export class PylabhubMonitor {
 
   private async pollOnce(): Promise<void> {
     let list: PlhReply;
+    // Before the first request: an attachment registered later learns nothing from this poll.
+    const askedAt = performance.now();
     try {
       list = await this.client.request('CHANNEL_LIST_REQ', {}, this.timeoutMs);
     } catch (err) {
@@ -255,6 +291,8 @@ export class PylabhubMonitor {
     this.rates.forgetOthers(listed);
 
     this.channels = entries.map((e) => buildChannelRow(e, metrics, this.cache.get(e.name), this.rates));
+    // The hub answered: what it says about the attached consumers (consumer-attachment.ts).
+    this.attachments.observe(askedAt, (channel, uid) => listsConsumer(entries, metrics, channel, uid));
     this.emit();
   }
 

@@ -51,6 +51,14 @@
 //   and tag, known_roles key, replay pair, then the channel rules.
 // - The order of gates for CONSUMER_DEREG_REQ: body types, id, replay, NOT_REGISTERED
 //   when no (uid, consumer_pid) entry matches (absent pid = 0).
+// - forgetConsumer() drops a consumer's registration with no push to anyone, as a hub
+//   that restarted and lost its registrations would (the channel and producer stay, as
+//   if the producer had registered again at once); the consumer's later heartbeats are
+//   rejected (NOT_A_ROLE_OF_CHANNEL, silent: no correlation id) and it may register
+//   again. takeSeat() registers another consumer without a socket (the test
+//   heartbeats it). pause() holds every message unread and stops the liveness checks,
+//   as a stopped hub process would; resume() handles the held messages in order before
+//   the next liveness check (held heartbeats count).
 import { randomBytes } from 'node:crypto';
 import { Context, Router, curveKeyPair } from 'zeromq';
 import { blake2b256, toHex } from '../../main/datablock/blake2b.js';
@@ -208,6 +216,8 @@ export class PylabhubHubDouble {
   private sending: Promise<unknown> = Promise.resolve();
   private closed = false;
   private reaper: NodeJS.Timeout | undefined;
+  /** While paused: the messages that came, unread. */
+  private held: Buffer[][] | null = null;
 
   private constructor(
     private readonly context: Context,
@@ -338,6 +348,58 @@ export class PylabhubHubDouble {
     }
   }
 
+  /**
+   * The hub forgets a consumer (a restart that lost its registrations, an admin): its
+   * entry goes, with no push to anyone. Returns whether it held one.
+   */
+  forgetConsumer(channel: string, uid: string): boolean {
+    const c = this.channels.get(channel);
+    if (!c?.consumers.delete(uid)) return false;
+    c.version++;
+    return true;
+  }
+
+  /**
+   * Another consumer takes a seat on the channel (registered by the test, without a
+   * socket; keep it alive with heartbeat()). The channel's topology rules apply as for
+   * CONSUMER_REG_REQ: a one-to-one or fan-in channel that has a consumer throws.
+   */
+  takeSeat(channel: string, uid: string, pid = 4343): void {
+    const c = this.channels.get(channel);
+    if (!c) throw new Error(`double: no channel ${channel}`);
+    const topology = c.spec.topology ?? 'one-to-one';
+    if (topology !== 'fan-out' && [...c.consumers.keys()].some((u) => u !== uid))
+      throw new Error(`double: ${channel} is ${topology} and has a consumer`);
+    c.consumers.set(uid, {
+      uid,
+      pid,
+      name: uid.split('.')[1] ?? '',
+      lastSeen: Date.now(),
+      heartbeats: 0,
+      firstHeartbeatSeen: false,
+      metrics: null,
+      collectedAt: null,
+    });
+    c.version++;
+  }
+
+  /** The hub process stops: messages are held unread, nothing is answered, no role times out. */
+  pause(): void {
+    this.held ??= [];
+  }
+
+  /** Messages held unread while paused (of one msg_type, if given). */
+  heldCount(msgType?: string): number {
+    return (this.held ?? []).filter((f) => msgType === undefined || f[2]?.toString('latin1') === msgType).length;
+  }
+
+  /** The hub process goes on: the held messages are handled in the order they came. */
+  resume(): void {
+    // Before any liveness check (reap skips while `held` is set): the heartbeats held count.
+    for (const frames of (this.held ?? []).splice(0)) this.handleFrames(frames);
+    this.held = null;
+  }
+
   /** Consumers the hub holds for a channel (uid list). */
   consumersOf(channel: string): string[] {
     return [...(this.channels.get(channel)?.consumers.keys() ?? [])];
@@ -387,14 +449,19 @@ export class PylabhubHubDouble {
   private async serveBroker(): Promise<void> {
     try {
       for await (const frames of this.router) {
-        try {
-          this.onFrames(frames);
-        } catch (err) {
-          this.dropped.push(`handler failed: ${(err as Error).message}`);
-        }
+        if (this.held) this.held.push(frames);
+        else this.handleFrames(frames);
       }
     } catch {
       // closed
+    }
+  }
+
+  private handleFrames(frames: Buffer[]): void {
+    try {
+      this.onFrames(frames);
+    } catch (err) {
+      this.dropped.push(`handler failed: ${(err as Error).message}`);
     }
   }
 
@@ -785,6 +852,7 @@ export class PylabhubHubDouble {
 
   /** Pending → removed after ready + pending ms without a heartbeat (on a timer and on each message). */
   private reap(): void {
+    if (this.held) return; // a stopped hub checks nothing
     const now = Date.now();
     const limit = this.readyMs + this.pendingMs;
     for (const [name, c] of this.channels) {

@@ -6,15 +6,17 @@
 // not leave the seat held; in the app, the hub's close lets the handed-over DataBlock
 // go and the pylabhub topic says why. Waits are for states, not for durations, except where the
 // point is that the hub would have removed a silent consumer by then.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair, writeKeyFile, type CurveKeyPair } from '../../main/keys/index.js';
-import { hubscopeConsumerUid } from '../../main/pylabhub/allow-list-command.js';
-import { PylabhubMonitor, type PylabhubAttachmentStatus } from '../../main/pylabhub/monitor.js';
+import { type PylabhubAttachmentStatus, type PylabhubMonitor } from '../../main/pylabhub/monitor.js';
 import { startCore } from '../../main/core/hubscope-core.js';
 import { PylabhubHubDouble } from '../support/pylabhub-hub-double.js';
+import {
+  ATTACH_PRODUCER_UID as PROD,
+  attachKeys,
+  startAttachHub,
+  type AttachHub,
+} from '../support/pylabhub-attach-fixture.js';
 import { startShmProducer } from '../support/pylabhub-shm-producer.js';
 import { waitFor, writerImage } from './datablock-helpers.js';
 
@@ -23,39 +25,17 @@ const MISS = 3;
 /** Pending after INTERVAL × MISS silent, removed after INTERVAL × MISS more. */
 const REMOVAL_MS = INTERVAL_MS * MISS * 2;
 
-const dir = mkdtempSync(join(tmpdir(), 'hubscope-plh-attach-'));
-const own: CurveKeyPair = generateKeyPair();
-const ownKeyFile = join(dir, 'hubscope.key');
-writeKeyFile(ownKeyFile, own);
-const OWN_UID = hubscopeConsumerUid(own.publicKey);
-const PROD = 'prod.attach.uid00000001';
+const keys = attachKeys('hubscope-plh-attach-');
+const { dir, ownKeyFile, ownUid: OWN_UID } = keys;
 
+let fx: AttachHub;
 let hub: PylabhubHubDouble;
 let hubKeyFile: string;
-let producerBeat: NodeJS.Timeout | undefined;
-const monitors: PylabhubMonitor[] = [];
 const live = new Set<string>();
 
-function monitor(requestTimeoutMs = 1000): PylabhubMonitor {
-  const m = new PylabhubMonitor({ endpoint: hub.endpoint, hubKeyFile, keyFile: ownKeyFile, requestTimeoutMs });
-  monitors.push(m);
-  return m;
-}
-
+const monitor = (requestTimeoutMs = 1000): PylabhubMonitor => fx.monitor({ requestTimeoutMs });
 /** A fan-out shm channel whose producer the test keeps alive (it heartbeats for itself). */
-function channel(name: string): void {
-  hub.addChannel({
-    name,
-    producerUid: PROD,
-    producerPid: 4242,
-    producerPubkey: generateKeyPair().publicKey,
-    transport: 'shm',
-    endpoint: `unix:///tmp/pylabhub-shmcap-${PROD}-${name}.sock`,
-    topology: 'fan-out',
-  });
-  hub.heartbeat(name, PROD);
-  live.add(name);
-}
+const channel = (name: string): void => fx.channel(name);
 
 function consumerCount(m: PylabhubMonitor, name: string): number | null {
   return m.snapshot().channels.find((c) => c.name === name)?.consumerCount ?? null;
@@ -64,24 +44,14 @@ function consumerCount(m: PylabhubMonitor, name: string): number | null {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  hub = await PylabhubHubDouble.start({
-    knownRoles: [{ name: 'hubscope', uid: OWN_UID, role: 'any', pubkey_z85: own.publicKey }],
-    heartbeatIntervalMs: INTERVAL_MS,
-    readyMissHeartbeats: MISS,
-    pendingMissHeartbeats: MISS,
-  });
-  hubKeyFile = join(dir, 'hub.pubkey');
-  writeFileSync(hubKeyFile, hub.publicKey);
-  producerBeat = setInterval(() => {
-    for (const name of live) hub.heartbeat(name, PROD);
-  }, INTERVAL_MS / 2);
+  fx = await startAttachHub(keys, { intervalMs: INTERVAL_MS, miss: MISS, live });
+  ({ hub, hubKeyFile } = fx);
 });
 afterEach(async () => {
-  await Promise.all(monitors.splice(0).map((m) => m.close()));
+  await fx.closeMonitors();
 });
 afterAll(async () => {
-  clearInterval(producerBeat);
-  await hub.close();
+  await fx.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
