@@ -4,7 +4,8 @@
 // binary (`electronDist`): everything else — the asar archive, what is unpacked
 // next to it, the extra resources — is electron-builder's own output. Then every
 // path the packaged app resolves at run time is checked in that layout, the addon
-// and zeromq loaded from it the way main/native/binding.ts and zeromq do.
+// and zeromq loaded from it the way main/native/binding.ts and zeromq do, and the
+// pylabhub memfd hand-over's worker thread started from it.
 import {
   chmodSync,
   cpSync,
@@ -158,7 +159,28 @@ describe('the unpacked desktop layout (electron-builder --dir, stub Electron)', 
       dealer.close();
       const { existsSync } = await import('node:fs');
       const { join } = await import('node:path');
+      // The memfd hand-over runs in a worker thread whose script and imports (the addon
+      // among them) must resolve from the archive too: a producer socket that hangs up at
+      // once makes the worker start, load them and report the hang-up in words.
+      const net = await import('node:net');
+      const sock = join(${JSON.stringify(work)}, 'handover.sock');
+      const server = net.createServer((c) => c.destroy());
+      await new Promise((r) => server.listen(sock, r));
+      const { receiveDataBlockFd } = await import(${JSON.stringify(pathToFileURL(join(app, 'dist/main/pylabhub/shm-handover.js')).href)});
+      const consumer = zmq.curveKeyPair();
+      let handover = 'a descriptor arrived';
+      try {
+        await receiveDataBlockFd(
+          { channel: 'lab.sim', producerPublicKey: zmq.curveKeyPair().publicKey, endpoint: 'unix://' + sock },
+          { uid: 'cons.hubscope.k00000000', publicKey: consumer.publicKey, secretKey: consumer.secretKey },
+          { timeoutMs: 5000 },
+        );
+      } catch (err) {
+        handover = String(err.kind) + ': ' + err.message;
+      }
+      server.close();
       console.log(JSON.stringify({
+        handover,
         addon: native().version(),
         root: packageRoot(),
         version: VERSION,
@@ -166,11 +188,16 @@ describe('the unpacked desktop layout (electron-builder --dir, stub Electron)', 
         preload: existsSync(join(packageRoot(), 'dist', 'preload', 'electron-preload.cjs')),
         zeromq: zmq.version,
       }));`;
-    const result = spawnNodeSync(['--input-type=module', '-e', script], { cwd: work, timeout: 30_000 });
+    // A file, not --input-type=module -e: a worker thread inherits execArgv and refuses that flag.
+    const scriptFile = join(work, 'run-from-layout.mjs');
+    writeFileSync(scriptFile, script);
+    const result = spawnNodeSync([scriptFile], { cwd: work, timeout: 30_000 });
     expect(result.status, result.stderr).toBe(0);
     const seen = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
     expect(seen).toMatchObject({ root: app, version: pkg.version, renderer: true, preload: true });
     expect(typeof seen.addon).toBe('string');
     expect(typeof seen.zeromq).toBe('string');
+    expect(seen.handover).not.toMatch(/Cannot find|MODULE_NOT_FOUND|ERR_|worker/i);
+    expect(seen.handover).toMatch(/^[a-z-]+: .*(closed|hung up|ended)/);
   });
 });
