@@ -4,34 +4,17 @@
 // Stop in the DataBlock inspector. The MCAP file the page names is in that folder and
 // @mcap/core reads back as many consecutive records as the page says were written.
 import { mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { McapIndexedReader } from '@mcap/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileReadable } from '../../main/record/recording-file.js';
+import { countsIn, recordIdsIn } from '../support/mcap-read.js';
 import { launchChromium } from '../support/browser.js';
 import { startCli, type Started } from '../support/processes.js';
 import { runId } from '../support/run-marker.js';
-import { recordIdsIn } from '../support/mcap-read.js';
 
 const SUFFIX = `-e2e-rec-${runId()}-${process.pid}`;
 const SEGMENT = `lab.demo.counter${SUFFIX}`;
-
-async function countsIn(path: string): Promise<number[]> {
-  const file = await open(path, 'r');
-  try {
-    const reader = await McapIndexedReader.Initialize({ readable: new FileReadable(file) });
-    const counts: number[] = [];
-    for await (const m of reader.readMessages({ validateCrcs: true })) {
-      counts.push((JSON.parse(new TextDecoder().decode(m.data)) as { count: number }).count);
-    }
-    return counts;
-  } finally {
-    await file.close();
-  }
-}
 
 describe('the Record button', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hubscope-e2e-record-'));
@@ -116,7 +99,7 @@ describe('the Record button', () => {
     const path = join(recordingsDir, files[0]!);
     expect(files[0]).toMatch(new RegExp(`^\\d{8}-\\d{6}-\\d{3}-${SEGMENT.replace(/\./g, '\\.')}\\.mcap$`));
     expect(text).toContain(path);
-    const counts = await countsIn(path);
+    const { counts } = await countsIn(path);
     const shown = Number(/\(([\d,]+) records/.exec(text)?.[1]?.replace(/,/g, '') ?? NaN);
     expect(counts.length).toBe(shown);
     expect(counts.length).toBeGreaterThan(100);

@@ -4,11 +4,10 @@
 // the recordings folder given to the core, readable record for record with
 // @mcap/core. Bad requests get errors in words.
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { McapIndexedReader } from '@mcap/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countsIn, recordIdsIn } from '../support/mcap-read.js';
 import type { ApiErrorDto, RecordingStatusDto, WireResponse } from '../../preload/contract.js';
 import { startCore, type HubScopeCore } from '../../main/core/hubscope-core.js';
 import { serviceOptionsFrom } from '../../main/core/options.js';
@@ -17,9 +16,7 @@ import { createDataBlock, type DataBlockWriter } from '../../main/datablock/writ
 import { openDataBlock } from '../../main/datablock/reader.js';
 import { announceProducers, type Announcement } from '../../main/producer/announce.js';
 import { defaultRecordingsDir } from '../../main/record/recordings-dir.js';
-import { FileReadable } from '../../main/record/recording-file.js';
 import { runId } from '../support/run-marker.js';
-import { recordIdsIn } from '../support/mcap-read.js';
 import { uniqueName, unlinkQuietly, waitFor } from './datablock-helpers.js';
 
 function ok(res: WireResponse): RecordingStatusDto {
@@ -30,22 +27,6 @@ function ok(res: WireResponse): RecordingStatusDto {
 function failed(res: WireResponse): ApiErrorDto {
   if (res.ok) throw new Error(`expected an error, got ${JSON.stringify(res.result)}`);
   return res.error;
-}
-
-async function countsIn(path: string): Promise<{ counts: number[]; topics: string[]; lost: string | undefined }> {
-  const file = await open(path, 'r');
-  try {
-    const reader = await McapIndexedReader.Initialize({ readable: new FileReadable(file) });
-    const counts: number[] = [];
-    for await (const m of reader.readMessages({ validateCrcs: true })) {
-      counts.push((JSON.parse(new TextDecoder().decode(m.data)) as { count: number }).count);
-    }
-    let lost: string | undefined;
-    for await (const md of reader.readMetadata({ name: 'hubscope.recording' })) lost = md.metadata.get('lost');
-    return { counts, topics: [...reader.channelsById.values()].map((c) => c.topic), lost };
-  } finally {
-    await file.close();
-  }
 }
 
 describe('the Record button (record.* requests)', () => {

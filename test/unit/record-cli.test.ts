@@ -4,37 +4,19 @@
 // into new segments, announced with a descriptor file carrying the recorded schema,
 // that Ctrl-C (or the end of an --exit replay) removes with their descriptors.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { McapIndexedReader } from '@mcap/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { countsIn } from '../support/mcap-read.js';
 import { openDataBlock } from '../../main/datablock/reader.js';
 import { decodeStruct, layoutOf, parseSchema } from '../../main/datablock/schema.js';
 import { scanDiscoveryDir } from '../../main/discovery/scan.js';
-import { FileReadable } from '../../main/record/recording-file.js';
 import { runId } from '../support/run-marker.js';
 import { CLI, spawnNodeSync, startCli, stopProcess, type Started } from '../support/processes.js';
 import { unlinkQuietly } from './datablock-helpers.js';
 import { readFileSync } from 'node:fs';
 
 const COUNTER_SCHEMA = parseSchema(JSON.parse(readFileSync('demo/schemas/lab.demo.counter.json', 'utf8')));
-
-async function counts(path: string): Promise<{ counts: number[]; lost: string | undefined }> {
-  const file = await open(path, 'r');
-  try {
-    const reader = await McapIndexedReader.Initialize({ readable: new FileReadable(file) });
-    const out: number[] = [];
-    for await (const m of reader.readMessages({ validateCrcs: true })) {
-      out.push((JSON.parse(new TextDecoder().decode(m.data)) as { count: number }).count);
-    }
-    let lost: string | undefined;
-    for await (const md of reader.readMetadata({ name: 'hubscope.recording' })) lost = md.metadata.get('lost');
-    return { counts: out, lost };
-  } finally {
-    await file.close();
-  }
-}
 
 describe('hubscope record / replay', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hs-record-cli-'));
@@ -81,7 +63,7 @@ describe('hubscope record / replay', () => {
     expect(rec.status).toBe(0);
     const summary = JSON.parse(rec.stdout) as { files: string[]; channels: Array<{ recorded: number; lost: number }> };
     expect(summary.files).toEqual([out]);
-    const recorded = await counts(out);
+    const recorded = await countsIn(out);
     expect(recorded.counts.length).toBe(summary.channels[0]?.recorded);
     expect(recorded.counts.length).toBeGreaterThan(10);
     expect(recorded.lost).toBe(String(summary.channels[0]?.lost));

@@ -3,17 +3,16 @@
 // producer wrote (values and count), overwrites are counted in the metadata,
 // split files are each valid, and a replay reproduces the values in new segments.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { McapIndexedReader } from '@mcap/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readRecording } from '../support/mcap-read.js';
 import { openDataBlock } from '../../main/datablock/reader.js';
 import { decodeStruct, layoutOf, type ChannelSchema, type EncodableValue } from '../../main/datablock/schema.js';
 import { createDataBlock, type DataBlockWriter } from '../../main/datablock/writer.js';
 import { jsonSchemaOf } from '../../main/record/json-schema.js';
 import { Recorder } from '../../main/record/recorder.js';
-import { FileReadable, openRecording } from '../../main/record/recording-file.js';
+import { openRecording } from '../../main/record/recording-file.js';
 import { startReplay } from '../../main/record/replay.js';
 import { uniqueName, unlinkQuietly } from './datablock-helpers.js';
 
@@ -45,35 +44,6 @@ function recordOf(n: number): Record<string, EncodableValue> {
     ok: n % 3 === 0,
     label: `rec-${n}`,
   };
-}
-
-interface ReadBack {
-  topic: string;
-  logTime: bigint;
-  fields: Record<string, unknown>;
-}
-
-async function readMcap(
-  path: string,
-): Promise<{ messages: ReadBack[]; metadata: Map<string, string>; reader: McapIndexedReader }> {
-  const file = await open(path, 'r');
-  try {
-    const reader = await McapIndexedReader.Initialize({ readable: new FileReadable(file) });
-    const messages: ReadBack[] = [];
-    for await (const m of reader.readMessages({ validateCrcs: true })) {
-      const topic = reader.channelsById.get(m.channelId)?.topic ?? '?';
-      messages.push({
-        topic,
-        logTime: m.logTime,
-        fields: JSON.parse(new TextDecoder().decode(m.data)) as Record<string, unknown>,
-      });
-    }
-    let metadata = new Map<string, string>();
-    for await (const md of reader.readMetadata({ name: 'hubscope.recording' })) metadata = md.metadata;
-    return { messages, metadata, reader };
-  } finally {
-    await file.close();
-  }
 }
 
 describe('record and replay (MCAP)', () => {
@@ -126,7 +96,7 @@ describe('record and replay (MCAP)', () => {
       [100, 0],
     ]);
 
-    const { messages, metadata, reader } = await readMcap(out);
+    const { messages, metadata, reader } = await readRecording(out);
     const ofA = messages.filter((m) => m.topic === a.name);
     const ofB = messages.filter((m) => m.topic === b.name);
     expect(ofA).toHaveLength(200);
@@ -165,7 +135,7 @@ describe('record and replay (MCAP)', () => {
     await rec.poll();
     const summary = await rec.stop();
     expect(summary.channels[0]).toMatchObject({ recorded: 7, lost: 6 });
-    const { messages, metadata } = await readMcap(out);
+    const { messages, metadata } = await readRecording(out);
     expect(messages.map((m) => m.fields.seq)).toEqual([0, 1, 2, 9, 10, 11, 12]);
     expect(metadata.get(`lost.${a.name}`)).toBe('6');
     expect(metadata.get('lost')).toBe('6');
@@ -187,7 +157,7 @@ describe('record and replay (MCAP)', () => {
     let recordedInMetadata = 0;
     for (const f of summary.files) {
       expect(statSync(f).size).toBeGreaterThan(0);
-      const { messages, metadata } = await readMcap(f);
+      const { messages, metadata } = await readRecording(f);
       seqs.push(...messages.map((m) => m.fields.seq));
       recordedInMetadata += Number(metadata.get(`recorded.${a.name}`));
     }
