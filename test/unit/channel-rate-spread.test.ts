@@ -1,7 +1,7 @@
 // The Channels table's rate spread (min…max ± standard deviation over the last
 // minute): unknown rates are not samples, so a new row does not start at "0…".
 import { describe, expect, it } from 'vitest';
-import { spreadOf, withRateSample } from '../../renderer/src/lib/channel-table.js';
+import { lastRecordText, spreadOf, withRateSample } from '../../renderer/src/lib/channel-table.js';
 
 describe('rate spread of the Channels table', () => {
   it('skips unknown rates instead of counting them as 0', () => {
@@ -26,5 +26,18 @@ describe('rate spread of the Channels table', () => {
   it('needs two samples for a spread', () => {
     expect(spreadOf(withRateSample([], 5, 60))).toBeNull();
     expect(spreadOf(undefined)).toBeNull();
+  });
+});
+
+describe('age of the last record in the Channels table', () => {
+  const fmt = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  it('says "< 1 s ago" for a count that moved within the last sample, not "0 ms ago"', () => {
+    expect(lastRecordText(0, fmt)).toBe('< 1 s ago');
+    expect(lastRecordText(999, fmt)).toBe('< 1 s ago');
+  });
+  it('gives the time a count has stood still, and a dash before two samples', () => {
+    expect(lastRecordText(3200, fmt)).toBe('3.2 s ago');
+    expect(lastRecordText(null, fmt)).toBe('—');
+    expect(lastRecordText(undefined, fmt)).toBe('—');
   });
 });

@@ -30,6 +30,17 @@ export function spreadOf(values: number[] | undefined): RateSpread | null {
   return { min: Math.min(...values), max: Math.max(...values), jitter: Math.sqrt(variance), samples: values.length };
 }
 
+/**
+ * The age of a segment's last record as the Channels table shows it. Main sees the
+ * record count once per sample (about a second): a count that moved since the last
+ * sample means "within that second", not "0 ms ago"; a count that stood still for
+ * longer is as old as it has stood still.
+ */
+export function lastRecordText(idleMs: number | null | undefined, format: (ms: number) => string): string {
+  if (idleMs === null || idleMs === undefined || !Number.isFinite(idleMs)) return '—';
+  return idleMs < 1000 ? '< 1 s ago' : `${format(idleMs)} ago`;
+}
+
 export type SortKey = 'channel' | 'state' | 'rate' | 'bytes' | 'age' | 'consumers' | 'producer';
 
 export interface ViewRow {
