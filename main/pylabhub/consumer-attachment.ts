@@ -350,7 +350,12 @@ export class ConsumerAttachments {
       }
       a.misses++;
       a.firstMissAt ??= Date.now();
-      if (a.misses >= FORGOTTEN_AFTER) void this.reregister(channel, a);
+      if (a.misses >= FORGOTTEN_AFTER) {
+        // Its own failures end the attachment with why; nothing escapes into the poll loop.
+        this.reregister(channel, a).catch((err: unknown) =>
+          this.end(channel, a, `the hub forgot HubScope as a consumer of ${channel}: ${(err as Error).message}`),
+        );
+      }
     }
   }
 
