@@ -6,7 +6,7 @@ import { loadSchemaFile } from '../datablock/schema-file.js';
 import type { ChannelSchema } from '../datablock/schema.js';
 import { chooseDiscoveryDir } from '../discovery/directory.js';
 import { scanDiscoveryDir } from '../discovery/scan.js';
-import { Recorder, type RecordSource, type RecordingSummary } from '../record/recorder.js';
+import { MAX_PRE_BUFFER_S, Recorder, type RecordSource, type RecordingSummary } from '../record/recorder.js';
 import { waitForStopSignal } from '../shared/stop-signal.js';
 import { parseCliArgs, UsageError, type CliCommand } from './command.js';
 
@@ -85,7 +85,7 @@ export const recordCommand: CliCommand = {
       options: {
         output: { type: 'string', short: 'o' },
         duration: { type: 'string', number: { min: 0.001, max: 366 * 86400 } },
-        'pre-buffer': { type: 'string', number: { min: 0, max: 3600 } },
+        'pre-buffer': { type: 'string', number: { min: 0, max: MAX_PRE_BUFFER_S } },
         'split-size': { type: 'string', number: { min: 0.01, max: 1_000_000 } },
         schema: { type: 'string' },
         'discovery-dir': { type: 'string' },

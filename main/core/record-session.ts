@@ -6,15 +6,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError, type RecordingStatusDto, type RecordStartParams } from '../../preload/contract.js';
 import type { ChannelSchema } from '../datablock/schema.js';
-import { Recorder, type RecordingSummary, type RecordSource } from '../record/recorder.js';
+import { MAX_PRE_BUFFER_S, Recorder, type RecordingSummary, type RecordSource } from '../record/recorder.js';
 import { recordingFileName } from '../record/recordings-dir.js';
 
 /** As in `hubscope record`: well inside a ring's lifetime at the demo's rates. */
 const POLL_MS = 20;
 /** At most this many channels in one recording (a request names them one by one). */
 export const MAX_RECORD_CHANNELS = 64;
-/** The longest pre-buffer, as `hubscope record --pre-buffer`. */
-export const MAX_PRE_BUFFER_S = 3600;
 
 /** Finds the schema of one segment (the inspector's lookup); null when none is known. */
 export type SchemaFinder = (shmName: string, schemaPath: string | undefined) => Promise<ChannelSchema | null>;

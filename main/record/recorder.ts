@@ -16,6 +16,9 @@ export interface RecordSource {
   schema: ChannelSchema;
 }
 
+/** The longest pre-buffer (`hubscope record --pre-buffer`, the app's `preBufferS`). */
+export const MAX_PRE_BUFFER_S = 3600;
+
 export interface RecorderOptions {
   outPath: string;
   /** Start a new file when one reaches this many bytes; null or absent: one file. */
