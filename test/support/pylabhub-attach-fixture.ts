@@ -6,6 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startCore, type HubScopeCore } from '../../main/core/hubscope-core.js';
 import { generateKeyPair, writeKeyFile, type CurveKeyPair } from '../../main/keys/index.js';
 import { hubscopeConsumerUid } from '../../main/pylabhub/allow-list-command.js';
 import { PylabhubMonitor } from '../../main/pylabhub/monitor.js';
@@ -42,6 +43,8 @@ export interface AttachHub {
   /** A monitor of the hub with HubScope's key; closed by closeMonitors(). */
   monitor(options?: { requestTimeoutMs?: number; pollMs?: number }): PylabhubMonitor;
   closeMonitors(): Promise<void>;
+  /** The app's core (browser shell, no broker, no discovery) monitoring the hub with HubScope's key; the caller closes it. */
+  app(): Promise<HubScopeCore>;
   /** Stops the producers' heartbeats and closes the hub (the folder stays). */
   close(): Promise<void>;
 }
@@ -94,6 +97,18 @@ export async function startAttachHub(
     },
     async closeMonitors() {
       await Promise.all(monitors.splice(0).map((m) => m.close()));
+    },
+    app() {
+      return startCore({
+        shell: 'browser',
+        services: {
+          broker: { mode: 'off' },
+          discovery: null,
+          sampleIntervalMs: 1000,
+          pylabhub: [{ endpoint: hub.endpoint, hubKeyFile, keyFile: keys.ownKeyFile, createKey: false }],
+        },
+        alerts: { rulesFile: null },
+      });
     },
     async close() {
       clearInterval(producerBeat);

@@ -9,7 +9,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type PylabhubAttachmentStatus, type PylabhubMonitor } from '../../main/pylabhub/monitor.js';
-import { startCore } from '../../main/core/hubscope-core.js';
 import { PylabhubHubDouble } from '../support/pylabhub-hub-double.js';
 import {
   ATTACH_PRODUCER_UID as PROD,
@@ -26,11 +25,10 @@ const MISS = 3;
 const REMOVAL_MS = INTERVAL_MS * MISS * 2;
 
 const keys = attachKeys('hubscope-plh-attach-');
-const { dir, ownKeyFile, ownUid: OWN_UID } = keys;
+const { dir, ownUid: OWN_UID } = keys;
 
 let fx: AttachHub;
 let hub: PylabhubHubDouble;
-let hubKeyFile: string;
 const live = new Set<string>();
 
 const monitor = (requestTimeoutMs = 1000): PylabhubMonitor => fx.monitor({ requestTimeoutMs });
@@ -45,7 +43,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   fx = await startAttachHub(keys, { intervalMs: INTERVAL_MS, miss: MISS, live });
-  ({ hub, hubKeyFile } = fx);
+  hub = fx.hub;
 });
 afterEach(async () => {
   await fx.closeMonitors();
@@ -188,16 +186,7 @@ describe('the app when the hub closes an attached channel', () => {
   it('lets the handed-over DataBlock go and says why in the pylabhub topic', async () => {
     const name = 'lab.attach.core';
     const producer = await startShmProducer({ dir, channel: name, image: writerImage(), behaviour: 'hand-over' });
-    const core = await startCore({
-      shell: 'browser',
-      services: {
-        broker: { mode: 'off' },
-        discovery: null,
-        sampleIntervalMs: 1000,
-        pylabhub: [{ endpoint: hub.endpoint, hubKeyFile, keyFile: ownKeyFile, createKey: false }],
-      },
-      alerts: { rulesFile: null },
-    });
+    const core = await fx.app();
     try {
       hub.addChannel({
         name,

@@ -10,7 +10,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PylabhubHubDto } from '../../preload/contract.js';
-import { startCore } from '../../main/core/hubscope-core.js';
 import type { PylabhubAttachmentStatus, PylabhubMonitor } from '../../main/pylabhub/monitor.js';
 import { attachKeys, startAttachHub, type AttachHub } from '../support/pylabhub-attach-fixture.js';
 import type { PylabhubHubDouble } from '../support/pylabhub-hub-double.js';
@@ -22,7 +21,7 @@ const MISS = 3;
 const OTHER_UID = 'cons.someone.uid00000009';
 
 const keys = attachKeys('hubscope-plh-forgotten-');
-const { dir, ownKeyFile, ownUid: OWN_UID } = keys;
+const { dir, ownUid: OWN_UID } = keys;
 
 let fx: AttachHub;
 let hub: PylabhubHubDouble;
@@ -118,16 +117,7 @@ describe('a hub that forgets the attached consumer', () => {
   it('in the app: re-registered, the block stays readable; once the seat is taken, the attachment ends with the refusal and memfd:<channel> is gone', async () => {
     const name = 'lab.forgotten.seat';
     const producer = await startShmProducer({ dir, channel: name, image: writerImage(), behaviour: 'hand-over' });
-    const core = await startCore({
-      shell: 'browser',
-      services: {
-        broker: { mode: 'off' },
-        discovery: null,
-        sampleIntervalMs: 1000,
-        pylabhub: [{ endpoint: hub.endpoint, hubKeyFile: fx.hubKeyFile, keyFile: ownKeyFile, createKey: false }],
-      },
-      alerts: { rulesFile: null },
-    });
+    const core = await fx.app();
     let other: NodeJS.Timeout | undefined;
     const forgottenTexts: string[] = [];
     const off = core.bus.subscribe((topic, value) => {
